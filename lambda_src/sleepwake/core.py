@@ -1,0 +1,400 @@
+"""The sleep/wake state machine: pure functions of the recorded state, the observed SageMaker status and the time.
+
+Nothing here talks to AWS or reads a clock. `decide` returns a `Plan`: the record to commit, the effects to carry
+out once the commit succeeded, and the answer. The service layer (`sleepwake.manager`) reads, decides, commits
+with a conditional write and acts, so tests, the simulator and the demo drive exactly this code through states
+and timings no emulator produces.
+
+Every SageMaker endpoint status is handled on purpose:
+
+| status | state | what the manager does |
+| --- | --- | --- |
+| absent | asleep / waking | create when a wake, a lease or a pending wake wants it (one claim wins) |
+| Creating | waking | wait; never delete |
+| Updating, SystemUpdating | ready | serving; wait, never delete mid-update |
+| RollingBack | ready | serving the old configuration; wait |
+| InService | ready | apply the idle rule; sleep when it says so and every safety check passes |
+| Deleting | sleeping / waking | wait; create once it is gone if a wake is pending |
+| Failed | failed | delete, then recreate after an exponential backoff; give up after N tries; notify |
+| OutOfService | failed | report and notify; no automatic delete (SageMaker may recover it); `sleep` with force deletes |
+| UpdateRollbackFailed | failed | serving a mix of configurations: report and notify; `sleep` with force deletes |
+| anything else | failed | report; take no action |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from enum import Enum
+from typing import Any, Mapping
+
+from .settings import EndpointSpec, Settings
+
+ASLEEP, WAKING, READY, SLEEPING, FAILED = "asleep", "waking", "ready", "sleeping", "failed"
+STATES = (ASLEEP, WAKING, READY, SLEEPING, FAILED)
+
+SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
+BUSY_STATUSES = frozenset({"Updating", "SystemUpdating", "RollingBack"})
+KNOWN_STATUSES = frozenset(
+    {"Creating", "InService", "Updating", "SystemUpdating", "RollingBack", "Deleting", "Failed", "OutOfService",
+     "UpdateRollbackFailed"}
+)
+# Extra time a wake that must first wait for a deletion takes, beyond the wake estimate.
+DELETE_ESTIMATE_SECONDS = 60
+MIN_RETRY_AFTER_SECONDS = 5
+
+
+class Intent(str, Enum):
+    WAKE = "wake"
+    SLEEP = "sleep"
+    STATUS = "status"
+    TICK = "tick"  # the schedule, and SageMaker state-change events
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What DescribeEndpoint said; `None` stands for an absent endpoint."""
+
+    status: str
+    endpoint_config_name: str | None = None
+    failure_reason: str | None = None
+    created_at: float | None = None
+    last_modified_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """The manager's memory of one endpoint (DynamoDB item `endpoint#<name>`).
+
+    `last_activity` and `lease_until` are written by others (apps, the gateway) without touching `version`;
+    everything else is the manager's and changes only through a commit conditioned on `version`.
+    """
+
+    endpoint_name: str
+    version: int = 0
+    desired: str = "asleep"  # "awake": create it whenever it is absent; "asleep": leave it absent
+    last_activity: float | None = None
+    lease_until: float | None = None
+    wake_requested_at: float | None = None
+    create_claimed_at: float | None = None
+    wake_started_at: float | None = None  # start of the current billed period
+    in_service_since: float | None = None
+    sleep_started_at: float | None = None
+    last_status: str | None = None
+    failures: int = 0
+    next_retry_at: float | None = None
+    gave_up: bool = False
+    last_failure_reason: str | None = None
+    billed_seconds: float = 0.0  # closed billed periods
+    wakes: int = 0
+    sleeps: int = 0
+
+    # Fields written by others; a manager commit never writes them.
+    FOREIGN = ("last_activity", "lease_until")
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
+    def from_item(cls, name: str, item: Mapping[str, Any] | None) -> "Record":
+        if not item:
+            return cls(endpoint_name=name)
+        known = {k: item[k] for k in cls.field_names() if k in item and item[k] is not None}
+        known["endpoint_name"] = name
+        for int_field in ("version", "failures", "wakes", "sleeps"):
+            if int_field in known:
+                known[int_field] = int(known[int_field])
+        for float_field in ("last_activity", "lease_until", "wake_requested_at", "create_claimed_at",
+                            "wake_started_at", "in_service_since", "sleep_started_at", "next_retry_at",
+                            "billed_seconds"):
+            if float_field in known:
+                known[float_field] = float(known[float_field])
+        if "gave_up" in known:
+            known["gave_up"] = bool(known["gave_up"])
+        return cls(**known)
+
+    def idle_since(self) -> float | None:
+        """The latest sign of use: activity, a wake request, the endpoint becoming ready, or a lease's end."""
+        marks = [t for t in (self.last_activity, self.wake_requested_at, self.in_service_since, self.lease_until)
+                 if t is not None]
+        return max(marks) if marks else None
+
+    def lease_active(self, now: float) -> bool:
+        return self.lease_until is not None and self.lease_until > now
+
+    def billed_seconds_until(self, now: float) -> float:
+        running = now - self.wake_started_at if self.wake_started_at is not None else 0.0
+        return self.billed_seconds + max(0.0, running)
+
+
+@dataclass(frozen=True)
+class Effect:
+    kind: str  # "create" | "delete" | "notify"
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    state: str
+    message: str
+    record: Record
+    effects: tuple[Effect, ...] = ()
+    retry_after_seconds: int | None = None
+    sleeps_at: float | None = None
+    # A sleep commits only if no activity or lease landed since the record was read.
+    guard_activity: bool = False
+    # The decision to sleep needs the endpoint's protection tag; ask again with `protected_by_tag` known.
+    needs_tags: bool = False
+    ok: bool = True
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The idle rule's answer for an awake endpoint."""
+
+    sleep: bool
+    reason: str
+    sleeps_at: float | None
+
+
+def idle_verdict(rec: Record, now: float, settings: Settings) -> Verdict:
+    """Sleep once nothing has used the endpoint for the idle timeout (checked every tick, so within a minute)."""
+    since = rec.idle_since()
+    if since is None:
+        return Verdict(True, "no activity was ever recorded", now)
+    sleeps_at = since + settings.idle_timeout_seconds
+    if now >= sleeps_at:
+        return Verdict(True, f"idle for {int(now - since)} s (timeout {settings.idle_timeout_seconds} s)", sleeps_at)
+    return Verdict(False, f"idle for {int(now - since)} s of {settings.idle_timeout_seconds} s", sleeps_at)
+
+
+def _retry_after(seconds: float) -> int:
+    return max(MIN_RETRY_AFTER_SECONDS, int(seconds + 0.999))
+
+
+def _fold_observation(rec: Record, obs: Observed | None, now: float) -> Record:
+    """Bring the record in line with what SageMaker reports (bookkeeping only, no decisions)."""
+    status = obs.status if obs else None
+    if status is None:
+        if rec.wake_started_at is not None and rec.create_claimed_at is None:
+            # Gone without our sleep (deleted by hand): close the billed period and do not fight the person who
+            # deleted it; the next request or lease wakes it.
+            return replace(rec, in_service_since=None, wake_started_at=None, desired="asleep",
+                           billed_seconds=rec.billed_seconds_until(now))
+        return replace(rec, in_service_since=None)
+    changes: dict[str, Any] = {}
+    if rec.wake_started_at is None and status != "Deleting":
+        # An endpoint we did not start (Terraform, a console user): billing started when it was created.
+        changes["wake_started_at"] = obs.created_at if obs.created_at is not None else now
+    if status == "InService":
+        changes.update(desired="awake", create_claimed_at=None, next_retry_at=None, gave_up=False, failures=0)
+        if rec.in_service_since is None:
+            # A status read may come a tick after the transition; SageMaker's own timestamp is closer to the truth.
+            changes["in_service_since"] = now if rec.last_status not in (None, "InService") else (
+                obs.last_modified_at if obs.last_modified_at is not None else now)
+    elif status == "Creating":
+        changes.update(desired="awake", create_claimed_at=None)
+    return replace(rec, **changes) if changes else rec
+
+
+def _notify(event: str, rec: Record, now: float, reason: str, **extra: Any) -> Effect:
+    return Effect("notify", {"event": event, "endpoint_name": rec.endpoint_name, "reason": reason,
+                             "at": now, **extra})
+
+
+def public_state(rec: Record, obs: Observed | None, now: float) -> str:
+    status = obs.status if obs else None
+    if status is None:
+        if rec.gave_up or (rec.next_retry_at is not None and now < rec.next_retry_at):
+            return FAILED
+        return WAKING if (rec.desired == "awake" or rec.lease_active(now)) else ASLEEP
+    if status == "Creating":
+        return WAKING
+    if status in BUSY_STATUSES or status == "InService":
+        return READY
+    if status == "Deleting":
+        return WAKING if rec.desired == "awake" else SLEEPING
+    return FAILED
+
+
+def decide(
+    intent: Intent,
+    rec: Record,
+    obs: Observed | None,
+    now: float,
+    spec: EndpointSpec,
+    settings: Settings,
+    *,
+    force: bool = False,
+    reset_failures: bool = False,
+    protected_by_tag: bool | None = None,
+) -> Plan:
+    """Decide what to do about one endpoint. Pure: same inputs, same plan."""
+    status = obs.status if obs else None
+    before = rec
+    rec = _fold_observation(rec, obs, now)
+    protected_statically = settings.protected or spec.protected
+    protected = protected_statically or bool(protected_by_tag)
+    wake_eta = settings.wake_estimate_seconds
+
+    def plan(state: str, message: str, record: Record, *effects: Effect, **kw: Any) -> Plan:
+        if intent is Intent.STATUS:
+            # status never changes anything: answer from the folded view, commit nothing, do nothing.
+            return Plan(state, message, before, (), protected=protected, **kw)
+        return Plan(state, message, record, tuple(effects), protected=protected, **kw)
+
+    if intent is Intent.STATUS and status == "InService":
+        verdict = idle_verdict(rec, now, settings)
+        return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=None if protected else verdict.sleeps_at)
+
+    # A transition into a troubled status is reported once, by whoever sees it first.
+    newly = status is not None and status != rec.last_status
+    if intent is not Intent.STATUS:
+        rec = replace(rec, last_status=status)
+
+    if reset_failures and intent is Intent.WAKE:
+        rec = replace(rec, failures=0, gave_up=False, next_retry_at=None, last_failure_reason=None)
+
+    if intent is Intent.WAKE:
+        rec = replace(rec, desired="awake", wake_requested_at=now) if not rec.gave_up else rec
+
+    # ---- absent -------------------------------------------------------------------------------------------
+    if status is None:
+        if intent is Intent.SLEEP:
+            return plan(ASLEEP, "already asleep", replace(rec, desired="asleep"))
+        wanted = rec.desired == "awake" or rec.lease_active(now)
+        if rec.gave_up:
+            return plan(FAILED, f"gave up after {rec.failures} failed attempts ({rec.last_failure_reason}); "
+                                "fix the model or configuration, then wake with reset_failures", rec, ok=False)
+        if not wanted:
+            return plan(ASLEEP, "asleep; a request or a lease wakes it", rec)
+        if intent is Intent.STATUS and rec.create_claimed_at is None and (
+                rec.next_retry_at is None or now >= rec.next_retry_at):
+            return plan(WAKING, "waking: a wake is pending; the next tick creates the endpoint", rec,
+                        retry_after_seconds=_retry_after(wake_eta))
+        if rec.next_retry_at is not None and now < rec.next_retry_at:
+            return plan(FAILED, f"failed {rec.failures} time(s) ({rec.last_failure_reason}); "
+                                f"next attempt in {int(rec.next_retry_at - now)} s",
+                        replace(rec, desired="awake"),
+                        retry_after_seconds=_retry_after(rec.next_retry_at - now + wake_eta))
+        if rec.create_claimed_at is not None and now - rec.create_claimed_at < settings.create_claim_timeout_seconds:
+            return plan(WAKING, "waking: the endpoint is being created", rec,
+                        retry_after_seconds=_retry_after(wake_eta - (now - rec.create_claimed_at)))
+        why = "wake requested" if intent is Intent.WAKE else (
+            "lease active" if rec.lease_active(now) else "pending wake")
+        claimed = replace(rec, desired="awake", create_claimed_at=now, wake_started_at=now, sleep_started_at=None,
+                          wakes=rec.wakes + 1, in_service_since=None)
+        return plan(WAKING, f"waking: creating the endpoint ({why})", claimed,
+                    Effect("create", {"endpoint_config_name": spec.endpoint_config_name}),
+                    _notify("wake", rec, now, why),
+                    retry_after_seconds=_retry_after(wake_eta))
+
+    # ---- Creating -----------------------------------------------------------------------------------------
+    if status == "Creating":
+        started = rec.wake_started_at if rec.wake_started_at is not None else now
+        message = "waking: SageMaker is creating the endpoint"
+        if intent is Intent.SLEEP:
+            message += "; an endpoint is never deleted while Creating"
+        return plan(WAKING, message, rec, retry_after_seconds=_retry_after(wake_eta - (now - started)))
+
+    # ---- serving while changing -----------------------------------------------------------------------------
+    if status in BUSY_STATUSES:
+        return plan(READY, f"serving while {status}; the manager waits and never deletes mid-change", rec)
+
+    # ---- InService ----------------------------------------------------------------------------------------
+    if status == "InService":
+        effects: list[Effect] = []
+        if newly and (before.last_status is not None or before.create_claimed_at is not None):
+            took = now - rec.wake_started_at if rec.wake_started_at is not None else None
+            effects.append(_notify("ready", rec, now, f"InService after {before.last_status}",
+                                   wake_seconds=took))
+        if intent is Intent.WAKE:
+            return plan(READY, "ready", rec, *effects)
+        return _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically,
+                            protected_by_tag, effects, plan)
+
+    # ---- Deleting -----------------------------------------------------------------------------------------
+    if status == "Deleting":
+        if rec.desired == "awake" or rec.lease_active(now):
+            return plan(WAKING, "waiting for a deletion to finish, then creating the endpoint",
+                        replace(rec, desired="awake"), retry_after_seconds=_retry_after(wake_eta + DELETE_ESTIMATE_SECONDS))
+        return plan(SLEEPING, "sleeping: SageMaker is deleting the endpoint", rec)
+
+    # ---- Failed -------------------------------------------------------------------------------------------
+    if status == "Failed":
+        reason = (obs.failure_reason if obs else None) or "no reason given"
+        if intent is Intent.STATUS or (not newly and rec.gave_up):
+            return plan(FAILED, f"failed: {reason}", rec, ok=False)
+        if not newly:
+            # Seen before and its delete did not go through yet: try the delete again, count nothing.
+            return plan(FAILED, f"failed: {reason}; deleting it again", rec, Effect("delete", {"reason": "failed"}),
+                        ok=False, retry_after_seconds=_retry_after(
+                            (rec.next_retry_at or now) - now + wake_eta))
+        failures = rec.failures + 1
+        billed = replace(rec, billed_seconds=rec.billed_seconds_until(now), wake_started_at=None,
+                         in_service_since=None, create_claimed_at=None, failures=failures,
+                         last_failure_reason=reason)
+        if failures > settings.max_failure_retries:
+            gave_up = replace(billed, gave_up=True, desired="asleep", next_retry_at=None)
+            return plan(FAILED, f"failed {failures} times ({reason}); giving up and deleting the failed endpoint",
+                        gave_up, Effect("delete", {"reason": "failed"}),
+                        _notify("failure", rec, now, reason, failures=failures, gave_up=True), ok=False)
+        delay = settings.failure_backoff_seconds * 2 ** (failures - 1)
+        retry = replace(billed, next_retry_at=now + delay, desired="awake")
+        return plan(FAILED, f"failed ({reason}); deleting it and recreating in {delay} s (attempt {failures} of "
+                            f"{settings.max_failure_retries})", retry, Effect("delete", {"reason": "failed"}),
+                    _notify("failure", rec, now, reason, failures=failures, retry_in_seconds=delay),
+                    ok=False, retry_after_seconds=_retry_after(delay + wake_eta))
+
+    # ---- OutOfService, UpdateRollbackFailed, and statuses SageMaker may add later ----------------------------
+    if status in ("OutOfService", "UpdateRollbackFailed"):
+        what = ("SageMaker reports the endpoint cannot serve; it may recover it" if status == "OutOfService"
+                else "an update failed and so did its rollback; the endpoint serves a mix of configurations")
+        effects = [_notify("failure", rec, now, f"{status}: {what}")] if newly and intent is not Intent.STATUS else []
+        if intent is Intent.SLEEP and force:
+            if protected_statically or protected_by_tag:
+                return plan(FAILED, f"{status}; protected, not deleting", rec, *effects, ok=False)
+            if protected_by_tag is None:
+                return Plan(FAILED, "checking protection", before, needs_tags=True)
+            return _sleep(rec, now, spec, f"forced sleep while {status}", effects, plan)
+        return plan(FAILED, f"{status}: {what}; no automatic action (sleep with force deletes it)", rec, *effects,
+                    ok=False)
+
+    return plan(FAILED, f"unknown SageMaker status {status!r}; no action taken", rec, ok=False)
+
+
+def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically, protected_by_tag,
+                 effects, plan) -> Plan:
+    verdict = idle_verdict(rec, now, settings)
+    if rec.lease_active(now):
+        return plan(READY, f"ready; kept awake by a lease for {int(rec.lease_until - now)} s more", rec, *effects,
+                    sleeps_at=None)
+    if protected_statically:
+        return plan(READY, "ready; protected from sleep", rec, *effects)
+    if not force:
+        in_service_for = now - rec.in_service_since if rec.in_service_since is not None else 0.0
+        if in_service_for < settings.min_in_service_seconds:
+            grace_end = (rec.in_service_since or now) + settings.min_in_service_seconds
+            return plan(READY, f"ready; InService for {int(in_service_for)} s, within the "
+                               f"{settings.min_in_service_seconds} s grace period", rec, *effects,
+                        sleeps_at=max(grace_end, verdict.sleeps_at or grace_end))
+        if not verdict.sleep:
+            return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=verdict.sleeps_at)
+    if protected_by_tag is None:
+        return Plan(READY, "checking protection", rec, needs_tags=True)
+    if protected:
+        return plan(READY, "ready; protected from sleep by its tag", rec, *effects)
+    reason = "forced sleep" if force else verdict.reason
+    return _sleep(rec, now, spec, reason, effects, plan)
+
+
+def _sleep(rec: Record, now: float, spec: EndpointSpec, reason: str, effects: list[Effect], plan) -> Plan:
+    awake_seconds = now - rec.wake_started_at if rec.wake_started_at is not None else 0.0
+    slept = replace(rec, desired="asleep", sleep_started_at=now, billed_seconds=rec.billed_seconds_until(now),
+                    wake_started_at=None, in_service_since=None, create_claimed_at=None, sleeps=rec.sleeps + 1)
+    return plan(SLEEPING, f"sleeping: deleting the endpoint ({reason}); model and configuration stay", slept,
+                *effects, Effect("delete", {"reason": reason}),
+                _notify("sleep", rec, now, reason, awake_seconds=awake_seconds, instance_type=spec.instance_type,
+                        instance_count=spec.instance_count),
+                guard_activity=True)

@@ -1,0 +1,65 @@
+"""Recognise and validate the manager's events. Anything unrecognised is a `BadEvent` naming the problem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+ACTIONS = ("wake", "sleep", "status")
+_ACTION_KEYS = {"action", "endpoint_name", "force", "reset_failures"}
+
+
+class BadEvent(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Command:
+    kind: str  # "wake" | "sleep" | "status" | "tick" | "state-change"
+    endpoint_name: str | None = None
+    force: bool = False
+    reset_failures: bool = False
+    reported_status: str | None = None
+
+
+def parse(event: Any) -> Command:
+    if not isinstance(event, Mapping):
+        raise BadEvent(f"the event must be a JSON object, got {type(event).__name__}")
+    if "action" in event:
+        return _parse_action(event)
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source == "aws.events" and detail_type == "Scheduled Event":
+        return Command("tick")
+    if source == "aws.sagemaker" and detail_type == "SageMaker Endpoint State Change":
+        detail = event.get("detail")
+        if not isinstance(detail, Mapping) or not isinstance(detail.get("EndpointName"), str):
+            raise BadEvent("SageMaker state-change event without detail.EndpointName")
+        status = detail.get("EndpointStatus")
+        return Command("state-change", detail["EndpointName"], reported_status=status if isinstance(status, str)
+                       else None)
+    if source or detail_type:
+        raise BadEvent(f"unknown event: source {source!r}, detail-type {detail_type!r}")
+    raise BadEvent(f"unknown event: expected an \"action\" ({' | '.join(ACTIONS)}), a scheduled event or a "
+                   f"SageMaker state-change event; got keys {sorted(map(str, event))}")
+
+
+def _parse_action(event: Mapping[str, Any]) -> Command:
+    action = event["action"]
+    if action not in ACTIONS:
+        raise BadEvent(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
+    unknown = set(event) - _ACTION_KEYS
+    if unknown:
+        raise BadEvent(f"unknown field(s) for action {action!r}: {', '.join(sorted(map(str, unknown)))}")
+    name = event.get("endpoint_name")
+    if name is not None and (not isinstance(name, str) or not name):
+        raise BadEvent("endpoint_name must be a non-empty string")
+    force, reset = event.get("force", False), event.get("reset_failures", False)
+    if not isinstance(force, bool):
+        raise BadEvent("force must be true or false")
+    if not isinstance(reset, bool):
+        raise BadEvent("reset_failures must be true or false")
+    if force and action != "sleep":
+        raise BadEvent("force applies to the sleep action only")
+    if reset and action != "wake":
+        raise BadEvent("reset_failures applies to the wake action only")
+    return Command(action, name, force=force, reset_failures=reset)

@@ -1,0 +1,63 @@
+"""Entry point of the sleep/wake manager Lambda: `sleepwake.handlers.manager.handler`."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from ..events import BadEvent, Command, parse
+from ..manager import Manager
+from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from ..settings import SettingsError, load_settings
+
+log = get_logger("handlers.manager")
+
+
+@functools.lru_cache(maxsize=1)
+def _manager() -> Manager:
+    return Manager.from_settings(load_settings())
+
+
+def reset() -> None:
+    """Forget cached settings and clients (tests change the environment between cases)."""
+    _manager.cache_clear()
+
+
+def handler(event: Any, context: Any = None) -> dict[str, Any]:
+    configure_logging()
+    setup_tracing()
+    request_id = getattr(context, "aws_request_id", None)
+    with log_context(request_id=request_id):
+        try:
+            command = parse(event)
+            manager = _manager()
+            return dispatch(manager, command)
+        except (BadEvent, SettingsError) as exc:
+            log_event(log, "rejected event", logging.WARNING, error=str(exc))
+            return {"ok": False, "error": str(exc)}
+
+
+def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
+    if command.kind == "tick":
+        return manager.tick()
+    if command.kind == "state-change":
+        if command.endpoint_name not in manager.settings.endpoints:
+            # The rule filters on our endpoints; anything else is not ours to touch.
+            return {"ok": True, "ignored": True, "endpoint_name": command.endpoint_name,
+                    "message": "not a managed endpoint"}
+        return manager.on_state_change(command.endpoint_name, command.reported_status)
+    name = command.endpoint_name or _only_endpoint(manager)
+    manager.settings.endpoint(name)  # raises SettingsError naming the managed endpoints
+    if command.kind == "wake":
+        return manager.wake(name, reset_failures=command.reset_failures)
+    if command.kind == "sleep":
+        return manager.sleep(name, force=command.force)
+    return manager.status(name)
+
+
+def _only_endpoint(manager: Manager) -> str:
+    names = sorted(manager.settings.endpoints)
+    if len(names) == 1:
+        return names[0]
+    raise BadEvent(f"endpoint_name is required: this manager manages {', '.join(names)}")

@@ -1,0 +1,138 @@
+"""Configuration from the environment Terraform sets, parsed once into typed settings.
+
+A bad value fails with a message naming the variable (see docs/architecture.md for the contract).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+
+
+class SettingsError(ValueError):
+    """A configuration variable is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """What the manager needs to bring a declared endpoint back."""
+
+    name: str
+    endpoint_config_name: str
+    instance_type: str
+    instance_count: int = 1
+    protected: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    endpoints: Mapping[str, EndpointSpec]
+    idle_timeout_seconds: int = 900
+    min_in_service_seconds: int = 300
+    wake_estimate_seconds: int = 480
+    failure_backoff_seconds: int = 300
+    max_failure_retries: int = 3
+    protected: bool = False
+    protect_tag_key: str = "sleepwake:protected"
+    notify_topic_arn: str | None = None
+    environment: str = "default"
+    # A create claimed this long ago without an endpoint appearing is considered lost (the claimer died).
+    create_claim_timeout_seconds: int = 120
+
+    def endpoint(self, name: str) -> EndpointSpec:
+        try:
+            return self.endpoints[name]
+        except KeyError:
+            known = ", ".join(sorted(self.endpoints)) or "none"
+            raise SettingsError(f"endpoint {name!r} is not managed here (managed: {known})") from None
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"between {minimum} and {maximum}"
+        raise SettingsError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("true", "1", "yes"):
+        return True
+    if raw in ("false", "0", "no"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def parse_endpoints(raw: str, variable: str = "SLEEPWAKE_ENDPOINTS") -> dict[str, EndpointSpec]:
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SettingsError(f"{variable} is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise SettingsError(f"{variable} must be a JSON object keyed by endpoint name")
+    specs: dict[str, EndpointSpec] = {}
+    for name, spec in parsed.items():
+        where = f"{variable}[{name!r}]"
+        if not ENDPOINT_NAME_RE.match(name):
+            raise SettingsError(f"{where}: {name!r} is not a valid SageMaker endpoint name")
+        if not isinstance(spec, dict):
+            raise SettingsError(f"{where} must be an object")
+        unknown = set(spec) - {"endpoint_config_name", "instance_type", "instance_count", "protected", "tags"}
+        if unknown:
+            raise SettingsError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
+        config = spec.get("endpoint_config_name")
+        itype = spec.get("instance_type")
+        count = spec.get("instance_count", 1)
+        protected = spec.get("protected", False)
+        tags = spec.get("tags") or {}
+        if not isinstance(config, str) or not config:
+            raise SettingsError(f"{where}.endpoint_config_name must be a non-empty string")
+        if not isinstance(itype, str) or not itype.startswith("ml."):
+            raise SettingsError(f"{where}.instance_type must be an ml.* instance type, got {itype!r}")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+            raise SettingsError(f"{where}.instance_count must be a whole number >= 1, got {count!r}")
+        if not isinstance(protected, bool):
+            raise SettingsError(f"{where}.protected must be true or false")
+        if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+            raise SettingsError(f"{where}.tags must be an object of strings")
+        specs[name] = EndpointSpec(name, config, itype, count, protected, dict(tags))
+    return specs
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    table = env.get("SLEEPWAKE_TABLE_NAME", "").strip()
+    if not table:
+        raise SettingsError("SLEEPWAKE_TABLE_NAME is not set")
+    endpoints_raw = env.get("SLEEPWAKE_ENDPOINTS", "").strip()
+    if not endpoints_raw:
+        raise SettingsError("SLEEPWAKE_ENDPOINTS is not set")
+    return Settings(
+        table_name=table,
+        endpoints=parse_endpoints(endpoints_raw),
+        idle_timeout_seconds=_int(env, "SLEEPWAKE_IDLE_TIMEOUT_SECONDS", 900, minimum=60),
+        min_in_service_seconds=_int(env, "SLEEPWAKE_MIN_IN_SERVICE_SECONDS", 300),
+        wake_estimate_seconds=_int(env, "SLEEPWAKE_WAKE_ESTIMATE_SECONDS", 480, minimum=1),
+        failure_backoff_seconds=_int(env, "SLEEPWAKE_FAILURE_BACKOFF_SECONDS", 300, minimum=1),
+        max_failure_retries=_int(env, "SLEEPWAKE_MAX_FAILURE_RETRIES", 3, maximum=20),
+        protected=_bool(env, "SLEEPWAKE_PROTECTED", False),
+        protect_tag_key=env.get("SLEEPWAKE_PROTECT_TAG_KEY", "").strip() or "sleepwake:protected",
+        notify_topic_arn=env.get("SLEEPWAKE_NOTIFY_TOPIC_ARN", "").strip() or None,
+        environment=env.get("SLEEPWAKE_ENVIRONMENT", "").strip() or "default",
+    )

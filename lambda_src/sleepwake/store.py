@@ -1,0 +1,132 @@
+"""The manager's DynamoDB state table (hash key `pk`), behind a small adapter."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from decimal import Decimal
+from typing import Any, Mapping
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from . import aws
+from .core import Record
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+ENDPOINT_PREFIX = "endpoint#"
+
+
+def to_dynamo(value: Any) -> dict:
+    """Serialise a Python value, turning floats into Decimals (DynamoDB has no binary floats)."""
+    return _serializer.serialize(_decimalise(value))
+
+
+def _decimalise(value: Any) -> Any:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot store a non-finite number: {value}")
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _decimalise(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decimalise(v) for v in value]
+    return value
+
+
+def from_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def endpoint_key(name: str) -> dict:
+    return {"pk": {"S": ENDPOINT_PREFIX + name}}
+
+
+class StateStore:
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+
+    @property
+    def _db(self):
+        return aws.client("dynamodb")
+
+    def get(self, name: str) -> Record:
+        answer = self._db.get_item(TableName=self.table_name, Key=endpoint_key(name), ConsistentRead=True)
+        item = answer.get("Item")
+        return Record.from_item(name, from_dynamo(item) if item else None)
+
+    def commit(self, old: Record, new: Record, *, guard_activity: bool = False) -> bool:
+        """Write the manager's fields of `new` if nobody committed since `old` was read.
+
+        With `guard_activity`, also only if no activity or lease was recorded since (the sleep guard).
+        Returns False when the condition failed: re-read and decide again.
+        """
+        values: dict[str, Any] = {":next": {"N": str(old.version + 1)}}
+        names: dict[str, str] = {"#version": "version"}
+        sets, removes = ["#version = :next"], []
+        new_fields, old_fields = asdict(new), asdict(old)
+        for key in Record.field_names():
+            if key in ("endpoint_name", "version") or key in Record.FOREIGN:
+                continue
+            if new_fields[key] == old_fields[key]:
+                continue
+            names[f"#{key}"] = key
+            if new_fields[key] is None:
+                removes.append(f"#{key}")
+            else:
+                values[f":{key}"] = to_dynamo(new_fields[key])
+                sets.append(f"#{key} = :{key}")
+        names["#name"] = "endpoint_name"
+        values[":name"] = {"S": new.endpoint_name}
+        sets.append("#name = :name")
+        if old.version == 0:
+            condition = "attribute_not_exists(#version)"
+        else:
+            condition = "#version = :v"
+            values[":v"] = {"N": str(old.version)}
+        if guard_activity:
+            for key in Record.FOREIGN:
+                names[f"#{key}"] = key
+                seen = old_fields[key]
+                if seen is None:
+                    condition = f"({condition}) AND attribute_not_exists(#{key})"
+                else:
+                    values[f":seen_{key}"] = to_dynamo(seen)
+                    condition = f"({condition}) AND #{key} = :seen_{key}"
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=endpoint_key(new.endpoint_name),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def record_activity(self, name: str, at: float) -> bool:
+        """Move `last_activity` forward (never back). Does not touch `version`, so wakes never conflict with it."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=endpoint_key(name),
+                UpdateExpression="SET last_activity = :at, endpoint_name = :name",
+                ConditionExpression="attribute_not_exists(last_activity) OR last_activity < :at",
+                ExpressionAttributeValues={":at": to_dynamo(float(at)), ":name": {"S": name}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
