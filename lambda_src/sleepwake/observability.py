@@ -41,13 +41,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, sort_keys=False)
 
 
+class _StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time (Lambda ships stdout to CloudWatch; tests capture it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure_logging(level: str | None = None) -> None:
     """Idempotent: one JSON handler on the `sleepwake` logger."""
     global _configured
     logger = logging.getLogger("sleepwake")
     logger.setLevel((level or os.environ.get("SLEEPWAKE_LOG_LEVEL") or "INFO").upper())
     if not _configured:
-        handler = logging.StreamHandler(sys.stdout)
+        handler = _StdoutHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
         logger.propagate = False
