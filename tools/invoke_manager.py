@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Call a deployed manager and print its answer: `make status|wake|sleep ENV=dev [ENDPOINT=name] [FORCE=1]`.
+
+Reads the function name from the environment's Terraform outputs, invokes it with boto3 (your AWS credentials)
+and prints the JSON answer. Exits 1 when the manager answers ok=false or the function errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def terraform_output(env: str, name: str, terraform: str) -> str:
+    root = ROOT / "environments" / env
+    if not root.is_dir():
+        raise SystemExit(f"no environment {env!r} under environments/ (have: "
+                         f"{', '.join(sorted(p.name for p in (ROOT / 'environments').iterdir() if p.is_dir()))})")
+    result = subprocess.run([terraform, f"-chdir={root}", "output", "-raw", name], capture_output=True, text=True)
+    if result.returncode != 0 or not result.stdout.strip():
+        raise SystemExit(f"could not read output {name!r} of environments/{env}: is it applied? "
+                         f"{result.stderr.strip()}")
+    return result.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("action", choices=["status", "wake", "sleep"])
+    parser.add_argument("--env", required=True)
+    parser.add_argument("--endpoint", default="")
+    parser.add_argument("--force", action="store_true", help="sleep: skip the idle and grace checks")
+    parser.add_argument("--terraform", default="terraform")
+    args = parser.parse_args(argv)
+    function = terraform_output(args.env, "manager_function_name", args.terraform)
+    event: dict = {"action": args.action}
+    if args.endpoint:
+        event["endpoint_name"] = args.endpoint
+    if args.force:
+        event["force"] = True
+    answer = boto3.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
+    body = json.loads(answer["Payload"].read() or b"null")
+    print(json.dumps(body, indent=2))
+    return 1 if answer.get("FunctionError") or not (isinstance(body, dict) and body.get("ok")) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
