@@ -13,7 +13,7 @@ ENV_DIR := environments/$(ENV)
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 export PYTHONPATH := $(CURDIR)/lambda_src
 
-.PHONY: help venv build test test-python tf-checks fmt fmt-check lint validate security demo bench \
+.PHONY: help venv build test test-python tf-checks fmt docs lint validate security demo bench \
         plan apply destroy status wake sleep clean
 
 help: ## list the targets
@@ -41,9 +41,13 @@ test-python: venv ## pytest only
 tf-checks: venv ## offline Terraform checks: fmt, every resource against the provider schema, module calls
 	tools/tf_fmt.sh --check
 	$(PY) tools/tfcheck.py
+	$(PY) tools/tfdocs.py --check
 
 fmt: venv ## rewrite Terraform files in canonical format
 	tools/tf_fmt.sh
+
+docs: venv ## regenerate the inputs/outputs tables in module READMEs (terraform-docs format)
+	$(PY) tools/tfdocs.py
 
 lint: tf-checks ## tflint with the AWS ruleset where installed (plus the offline checks)
 	@if command -v $(TFLINT) >/dev/null 2>&1; then \

@@ -1,0 +1,11 @@
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      Project     = "sagemaker-sleepwake"
+      Environment = var.environment_name
+      ManagedBy   = "terraform"
+    }
+  }
+}

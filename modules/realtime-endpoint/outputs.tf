@@ -1,0 +1,39 @@
+output "endpoint_name" {
+  description = "Endpoint name, whether or not Terraform created the endpoint."
+  value       = var.name
+}
+
+output "endpoint_arn" {
+  description = "Endpoint ARN as SageMaker forms it (name lower-cased). Known at plan time and valid for IAM policies even while the endpoint is asleep."
+  value       = local.endpoint_arn
+}
+
+output "endpoint_config_name" {
+  description = "Name of the current endpoint configuration; changes whenever the configuration is replaced."
+  value       = aws_sagemaker_endpoint_configuration.this.name
+}
+
+output "endpoint_config_arn" {
+  description = "ARN of the current endpoint configuration."
+  value       = aws_sagemaker_endpoint_configuration.this.arn
+}
+
+output "instance_type" {
+  description = "Instance type of the production variant."
+  value       = var.instance_type
+}
+
+output "instance_count" {
+  description = "Initial instance count of the production variant."
+  value       = var.initial_instance_count
+}
+
+output "variant_name" {
+  description = "Name of the production variant."
+  value       = var.variant_name
+}
+
+output "managed_by" {
+  description = "Who owns the endpoint's lifecycle: `terraform` (create_endpoint = true) or `sleep-wake-manager`."
+  value       = var.create_endpoint ? "terraform" : "sleep-wake-manager"
+}
