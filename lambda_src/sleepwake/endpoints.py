@@ -20,6 +20,16 @@ def _already_exists(exc: Exception) -> bool:
         "already exist" in message or "already in use" in message)
 
 
+def _observed(answer: Mapping) -> Observed:
+    return Observed(
+        status=answer["EndpointStatus"],
+        endpoint_config_name=answer.get("EndpointConfigName"),
+        failure_reason=answer.get("FailureReason"),
+        created_at=answer["CreationTime"].timestamp() if answer.get("CreationTime") else None,
+        last_modified_at=answer["LastModifiedTime"].timestamp() if answer.get("LastModifiedTime") else None,
+    )
+
+
 class SageMakerEndpoints:
     @property
     def _sm(self):
@@ -32,13 +42,30 @@ class SageMakerEndpoints:
             if _is_missing(exc):
                 return None
             raise
-        return Observed(
-            status=answer["EndpointStatus"],
-            endpoint_config_name=answer.get("EndpointConfigName"),
-            failure_reason=answer.get("FailureReason"),
-            created_at=answer["CreationTime"].timestamp() if answer.get("CreationTime") else None,
-            last_modified_at=answer["LastModifiedTime"].timestamp() if answer.get("LastModifiedTime") else None,
-        )
+        return _observed(answer)
+
+    def list_all(self) -> dict[str, Observed]:
+        """Every endpoint of the account and region with its status: ListEndpoints, 100 a page.
+
+        One call per hundred endpoints replaces a DescribeEndpoint per endpoint on every tick (no configuration
+        name or failure reason here; the manager describes an endpoint singly when it needs those)."""
+        found: dict[str, Observed] = {}
+        for page in self._sm.get_paginator("list_endpoints").paginate(PaginationConfig={"PageSize": 100}):
+            for summary in page.get("Endpoints", []):
+                found[summary["EndpointName"]] = _observed(summary)
+        return found
+
+    def endpoint_config_name(self, name: str) -> str | None:
+        observed = self.describe(name)
+        return observed.endpoint_config_name if observed else None
+
+    def instance_of(self, config_name: str) -> tuple[str, int] | None:
+        """(instance type, total instance count) of a configuration's instance variants; None if serverless."""
+        answer = self._sm.describe_endpoint_config(EndpointConfigName=config_name)
+        variants = [v for v in answer.get("ProductionVariants", []) if v.get("InstanceType")]
+        if not variants:
+            return None
+        return variants[0]["InstanceType"], sum(int(v.get("InitialInstanceCount", 1)) for v in variants)
 
     def create(self, name: str, config_name: str, tags: Mapping[str, str]) -> bool:
         """Create the endpoint; an "already exists" answer means another wake won, which is success.
@@ -68,7 +95,12 @@ class SageMakerEndpoints:
         return True
 
     def tags(self, name: str) -> dict[str, str]:
-        arn = self._sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+        try:
+            arn = self._sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+        except Exception as exc:  # noqa: BLE001
+            if _is_missing(exc):
+                return {}
+            raise
         tags: dict[str, str] = {}
         kwargs: dict = {"ResourceArn": arn}
         while True:

@@ -84,7 +84,15 @@ class SimulatedLifecycle(SageMakerEndpoints):
             self.forced[name] = status
 
     def describe(self, name: str) -> Observed | None:
-        real = super().describe(name)
+        return self._overlay(name, super().describe(name))
+
+    def list_all(self) -> dict[str, Observed]:
+        real = super().list_all()
+        names = set(real) | {n for n, t in self.timelines.items() if t.deleted_at is not None}
+        overlaid = {name: self._overlay(name, real.get(name)) for name in names}
+        return {name: observed for name, observed in overlaid.items() if observed is not None}
+
+    def _overlay(self, name: str, real: Observed | None) -> Observed | None:
         timeline = self.timelines.get(name)
         now = self.clock.now()
         if real is None:
