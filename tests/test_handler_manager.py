@@ -66,7 +66,7 @@ def test_state_change_for_an_unmanaged_endpoint_is_ignored(handler, lambda_conte
         ({"action": "reboot"}, "unknown action 'reboot': expected one of wake, sleep, status"),
         ({"action": "wake", "endpoint": "x"}, "unknown field(s) for action 'wake': endpoint"),
         ({"action": "wake", "endpoint_name": 7}, "endpoint_name must be a non-empty string"),
-        ({"action": "wake", "endpoint_name": "nope"}, "endpoint 'nope' is not managed here (managed: llm-endpoint)"),
+        ({"action": "wake", "endpoint_name": "nope"}, "endpoint 'nope' is not managed here (declared: llm-endpoint)"),
         ({"action": "sleep", "force": "yes"}, "force must be true or false"),
         ({"action": "wake", "force": True}, "force applies to the sleep action only"),
         ({"action": "sleep", "reset_failures": True}, "reset_failures applies to the wake action only"),

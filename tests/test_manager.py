@@ -351,16 +351,16 @@ def test_tick_keeps_going_when_one_endpoint_fails_and_then_raises(platform, monk
     platform.with_settings(SLEEPWAKE_ENDPOINTS=(
         '{"llm-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001", "instance_type": "ml.g4dn.xlarge"},'
         ' "other-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001", "instance_type": "ml.g4dn.xlarge"}}'))
-    real_describe = platform.endpoints.describe
+    real_run = platform.manager.run
     seen = []
 
-    def describe(name):
+    def run(intent, name, **kwargs):
         seen.append(name)
         if name == ENDPOINT:
             raise RuntimeError("throttled")
-        return real_describe(name)
+        return real_run(intent, name, **kwargs)
 
-    monkeypatch.setattr(platform.endpoints, "describe", describe)
+    monkeypatch.setattr(platform.manager, "run", run)
     with pytest.raises(RuntimeError, match="tick failed for llm-endpoint"):
         platform.manager.tick()
     assert "other-endpoint" in seen

@@ -23,6 +23,7 @@ Every SageMaker endpoint status is handled on purpose:
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import Any, Mapping
@@ -85,8 +86,14 @@ class Record:
     gave_up: bool = False
     last_failure_reason: str | None = None
     billed_seconds: float = 0.0  # closed billed periods
+    billed_day: str | None = None  # UTC day (YYYY-MM-DD) that billed_day_seconds counts
+    billed_day_seconds: float = 0.0  # closed billed periods within billed_day
     wakes: int = 0
     sleeps: int = 0
+    # Fleet endpoints: what it takes to bring one back, remembered before the manager deletes it.
+    fleet: bool = False
+    endpoint_config_name: str | None = None
+    tags: Mapping[str, str] | None = None
 
     # Fields written by others; a manager commit never writes them.
     FOREIGN = ("last_activity", "lease_until")
@@ -106,17 +113,23 @@ class Record:
                 known[int_field] = int(known[int_field])
         for float_field in ("last_activity", "lease_until", "wake_requested_at", "create_claimed_at",
                             "wake_started_at", "in_service_since", "sleep_started_at", "next_retry_at",
-                            "billed_seconds"):
+                            "billed_seconds", "billed_day_seconds"):
             if float_field in known:
                 known[float_field] = float(known[float_field])
-        if "gave_up" in known:
-            known["gave_up"] = bool(known["gave_up"])
+        for bool_field in ("gave_up", "fleet"):
+            if bool_field in known:
+                known[bool_field] = bool(known[bool_field])
+        if "tags" in known:
+            if not isinstance(known["tags"], dict):
+                raise ValueError(f"record {name}: tags must be a map")
+            known["tags"] = {str(k): str(v) for k, v in known["tags"].items()}
         return cls(**known)
 
-    def idle_since(self) -> float | None:
-        """The latest sign of use: activity, a wake request, the endpoint becoming ready, or a lease's end."""
-        marks = [t for t in (self.last_activity, self.wake_requested_at, self.in_service_since, self.lease_until)
-                 if t is not None]
+    def idle_since(self, activity_at: float | None = None) -> float | None:
+        """The latest sign of use: activity (recorded, or seen in CloudWatch), a wake request, the endpoint
+        becoming ready, or a lease's end."""
+        marks = [t for t in (self.last_activity, activity_at, self.wake_requested_at, self.in_service_since,
+                             self.lease_until) if t is not None]
         return max(marks) if marks else None
 
     def lease_active(self, now: float) -> bool:
@@ -125,6 +138,34 @@ class Record:
     def billed_seconds_until(self, now: float) -> float:
         running = now - self.wake_started_at if self.wake_started_at is not None else 0.0
         return self.billed_seconds + max(0.0, running)
+
+    def billed_today_seconds(self, now: float) -> float:
+        """Billed seconds since 00:00 UTC today, closed periods and the running one."""
+        midnight = now - now % 86400
+        closed = self.billed_day_seconds if self.billed_day == utc_day(now) else 0.0
+        running = now - max(self.wake_started_at, midnight) if self.wake_started_at is not None else 0.0
+        return closed + max(0.0, running)
+
+    def close_billing(self, now: float, **changes: Any) -> "Record":
+        """End the current billed period (a delete, a failure, a disappearance) and apply `changes`."""
+        return replace(self, billed_seconds=self.billed_seconds_until(now), billed_day=utc_day(now),
+                       billed_day_seconds=self.billed_today_seconds(now), wake_started_at=None,
+                       in_service_since=None, **changes)
+
+
+def utc_day(ts: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(ts))
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Facts re-read from AWS just before a delete: the decision is taken again with them."""
+
+    opted_in: bool  # declared in Terraform, or still carrying the fleet opt-in tag
+    protected_by_tag: bool
+    activity_at: float | None  # latest CloudWatch invocations, re-read
+    endpoint_config_name: str | None = None
+    tags: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,8 +184,8 @@ class Plan:
     sleeps_at: float | None = None
     # A sleep commits only if no activity or lease landed since the record was read.
     guard_activity: bool = False
-    # The decision to sleep needs the endpoint's protection tag; ask again with `protected_by_tag` known.
-    needs_tags: bool = False
+    # A delete needs fresh facts (tags, status, activity): read them and decide again with `confirmation`.
+    needs_confirmation: bool = False
     ok: bool = True
     protected: bool = False
 
@@ -158,9 +199,9 @@ class Verdict:
     sleeps_at: float | None
 
 
-def idle_verdict(rec: Record, now: float, settings: Settings) -> Verdict:
+def idle_verdict(rec: Record, now: float, settings: Settings, activity_at: float | None = None) -> Verdict:
     """Sleep once nothing has used the endpoint for the idle timeout (checked every tick, so within a minute)."""
-    since = rec.idle_since()
+    since = rec.idle_since(activity_at)
     if since is None:
         return Verdict(True, "no activity was ever recorded", now)
     sleeps_at = since + settings.idle_timeout_seconds
@@ -180,8 +221,7 @@ def _fold_observation(rec: Record, obs: Observed | None, now: float) -> Record:
         if rec.wake_started_at is not None and rec.create_claimed_at is None:
             # Gone without our sleep (deleted by hand): close the billed period and do not fight the person who
             # deleted it; the next request or lease wakes it.
-            return replace(rec, in_service_since=None, wake_started_at=None, desired="asleep",
-                           billed_seconds=rec.billed_seconds_until(now))
+            return rec.close_billing(now, desired="asleep")
         return replace(rec, in_service_since=None)
     changes: dict[str, Any] = {}
     if rec.wake_started_at is None and status != "Deleting":
@@ -228,13 +268,20 @@ def decide(
     *,
     force: bool = False,
     reset_failures: bool = False,
-    protected_by_tag: bool | None = None,
+    activity_at: float | None = None,
+    confirmation: Confirmation | None = None,
 ) -> Plan:
-    """Decide what to do about one endpoint. Pure: same inputs, same plan."""
+    """Decide what to do about one endpoint. Pure: same inputs, same plan.
+
+    `activity_at` is the latest invocation CloudWatch saw (fleet and app callers that record nothing);
+    `confirmation` carries the facts re-read just before a delete."""
     status = obs.status if obs else None
     before = rec
     rec = _fold_observation(rec, obs, now)
+    if confirmation is not None and confirmation.activity_at is not None:
+        activity_at = max(activity_at or 0.0, confirmation.activity_at)
     protected_statically = settings.protected or spec.protected
+    protected_by_tag = confirmation.protected_by_tag if confirmation else None
     protected = protected_statically or bool(protected_by_tag)
     wake_eta = settings.wake_estimate_seconds
 
@@ -245,7 +292,7 @@ def decide(
         return Plan(state, message, record, tuple(effects), protected=protected, **kw)
 
     if intent is Intent.STATUS and status == "InService":
-        verdict = idle_verdict(rec, now, settings)
+        verdict = idle_verdict(rec, now, settings, activity_at)
         return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=None if protected else verdict.sleeps_at)
 
     # A transition into a troubled status is reported once, by whoever sees it first.
@@ -312,7 +359,7 @@ def decide(
         if intent is Intent.WAKE:
             return plan(READY, "ready", rec, *effects)
         return _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically,
-                            protected_by_tag, effects, plan)
+                            confirmation, activity_at, effects, plan)
 
     # ---- Deleting -----------------------------------------------------------------------------------------
     if status == "Deleting":
@@ -326,15 +373,19 @@ def decide(
         reason = (obs.failure_reason if obs else None) or "no reason given"
         if intent is Intent.STATUS or (not newly and rec.gave_up):
             return plan(FAILED, f"failed: {reason}", rec, ok=False)
+        if spec.fleet and not spec.endpoint_config_name:
+            # A fleet endpoint that failed on its owner's watch: without its configuration remembered the manager
+            # could not bring it back, so it reports and leaves it for the owner.
+            effects = [_notify("failure", rec, now, reason)] if newly else []
+            return plan(FAILED, f"failed: {reason}; a fleet endpoint the manager did not create is left as it is",
+                        rec, *effects, ok=False)
         if not newly:
             # Seen before and its delete did not go through yet: try the delete again, count nothing.
             return plan(FAILED, f"failed: {reason}; deleting it again", rec, Effect("delete", {"reason": "failed"}),
                         ok=False, retry_after_seconds=_retry_after(
                             (rec.next_retry_at or now) - now + wake_eta))
         failures = rec.failures + 1
-        billed = replace(rec, billed_seconds=rec.billed_seconds_until(now), wake_started_at=None,
-                         in_service_since=None, create_claimed_at=None, failures=failures,
-                         last_failure_reason=reason)
+        billed = rec.close_billing(now, create_claimed_at=None, failures=failures, last_failure_reason=reason)
         if failures > settings.max_failure_retries:
             gave_up = replace(billed, gave_up=True, desired="asleep", next_retry_at=None)
             return plan(FAILED, f"failed {failures} times ({reason}); giving up and deleting the failed endpoint",
@@ -355,18 +406,18 @@ def decide(
         if intent is Intent.SLEEP and force:
             if protected_statically or protected_by_tag:
                 return plan(FAILED, f"{status}; protected, not deleting", rec, *effects, ok=False)
-            if protected_by_tag is None:
-                return Plan(FAILED, "checking protection", before, needs_tags=True)
-            return _sleep(rec, now, spec, f"forced sleep while {status}", effects, plan)
+            if confirmation is None:
+                return Plan(FAILED, "confirming before the delete", before, needs_confirmation=True)
+            return _sleep(rec, now, spec, f"forced sleep while {status}", effects, plan, confirmation)
         return plan(FAILED, f"{status}: {what}; no automatic action (sleep with force deletes it)", rec, *effects,
                     ok=False)
 
     return plan(FAILED, f"unknown SageMaker status {status!r}; no action taken", rec, ok=False)
 
 
-def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically, protected_by_tag,
-                 effects, plan) -> Plan:
-    verdict = idle_verdict(rec, now, settings)
+def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically, confirmation,
+                 activity_at, effects, plan) -> Plan:
+    verdict = idle_verdict(rec, now, settings, activity_at)
     if rec.lease_active(now):
         return plan(READY, f"ready; kept awake by a lease for {int(rec.lease_until - now)} s more", rec, *effects,
                     sleeps_at=None)
@@ -381,18 +432,26 @@ def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_s
                         sleeps_at=max(grace_end, verdict.sleeps_at or grace_end))
         if not verdict.sleep:
             return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=verdict.sleeps_at)
-    if protected_by_tag is None:
-        return Plan(READY, "checking protection", rec, needs_tags=True)
+    if confirmation is None:
+        return Plan(READY, "confirming before the delete", rec, needs_confirmation=True)
+    if not confirmation.opted_in:
+        return plan(READY, "ready; no longer carries the opt-in tag, so the manager leaves it alone", rec, *effects)
     if protected:
         return plan(READY, "ready; protected from sleep by its tag", rec, *effects)
     reason = "forced sleep" if force else verdict.reason
-    return _sleep(rec, now, spec, reason, effects, plan)
+    return _sleep(rec, now, spec, reason, effects, plan, confirmation)
 
 
-def _sleep(rec: Record, now: float, spec: EndpointSpec, reason: str, effects: list[Effect], plan) -> Plan:
+def _sleep(rec: Record, now: float, spec: EndpointSpec, reason: str, effects: list[Effect], plan,
+           confirmation: Confirmation) -> Plan:
     awake_seconds = now - rec.wake_started_at if rec.wake_started_at is not None else 0.0
-    slept = replace(rec, desired="asleep", sleep_started_at=now, billed_seconds=rec.billed_seconds_until(now),
-                    wake_started_at=None, in_service_since=None, create_claimed_at=None, sleeps=rec.sleeps + 1)
+    remember: dict[str, Any] = {}
+    if spec.fleet:
+        # Everything needed to recreate it with the same name, configuration and tags.
+        remember = {"fleet": True, "endpoint_config_name": confirmation.endpoint_config_name or spec.endpoint_config_name,
+                    "tags": dict(confirmation.tags if confirmation.tags is not None else spec.tags)}
+    slept = rec.close_billing(now, desired="asleep", sleep_started_at=now, create_claimed_at=None,
+                              sleeps=rec.sleeps + 1, **remember)
     return plan(SLEEPING, f"sleeping: deleting the endpoint ({reason}); model and configuration stay", slept,
                 *effects, Effect("delete", {"reason": reason}),
                 _notify("sleep", rec, now, reason, awake_seconds=awake_seconds, instance_type=spec.instance_type,

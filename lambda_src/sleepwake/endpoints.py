@@ -67,11 +67,11 @@ class SageMakerEndpoints:
             return None
         return variants[0]["InstanceType"], sum(int(v.get("InitialInstanceCount", 1)) for v in variants)
 
-    def create(self, name: str, config_name: str, tags: Mapping[str, str]) -> bool:
+    def create(self, name: str, config_name: str, tags: Mapping[str, str], *, mark_managed: bool = True) -> bool:
         """Create the endpoint; an "already exists" answer means another wake won, which is success.
 
         Returns True when this call created it."""
-        all_tags = {**tags, MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1]}
+        all_tags = {**tags, MANAGED_BY_TAG[0]: MANAGED_BY_TAG[1]} if mark_managed else dict(tags)
         try:
             self._sm.create_endpoint(
                 EndpointName=name,

@@ -114,8 +114,8 @@ class SimulatedLifecycle(SageMakerEndpoints):
         return Observed("InService", real.endpoint_config_name, created_at=timeline.created_at,
                         last_modified_at=ready_at)
 
-    def create(self, name: str, config_name: str, tags: Mapping[str, str]) -> bool:
-        created = super().create(name, config_name, tags)
+    def create(self, name: str, config_name: str, tags: Mapping[str, str], *, mark_managed: bool = True) -> bool:
+        created = super().create(name, config_name, tags, mark_managed=mark_managed)
         if created:
             with self._lock:
                 self.creates += 1

@@ -1,24 +1,29 @@
 """The sleep/wake service: read, decide (sleepwake.core), commit conditionally, then act.
 
 Only the caller whose conditional commit succeeded acts on SageMaker, so concurrent wakes create one endpoint
-and activity recorded between a sleep decision and its commit cancels the delete.
+and activity recorded between a sleep decision and its commit cancels the delete. Before any delete the facts
+that could forbid it (tags, status, latest activity) are read again and the decision is taken again with them.
+
+The tick works in batches so that a fleet of hundreds of endpoints costs a few calls a minute: one listing of
+every endpoint's status, one scan of the state table, one tag discovery and one CloudWatch read, each paged.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
 from . import aws
 from .clock import Clock, SystemClock
-from .core import FAILED, Intent, Observed, Plan, decide
+from .core import FAILED, Confirmation, Intent, Observed, Plan, Record, decide
 from .endpoints import SageMakerEndpoints
+from .fleet import CloudWatchActivity, FleetDiscovery
 from .notify import Notifier, describe
 from .observability import get_logger, log_context, log_event
 from .pricing import known_price
-from .settings import Settings
+from .settings import EndpointSpec, Settings, SettingsError
 from .store import StateStore
 
 log = get_logger("manager")
@@ -35,6 +40,15 @@ def iso(ts: float | None) -> str | None:
     return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class Prefetched:
+    """What a batched tick already read for one endpoint; used for the first decision only."""
+
+    record: Record
+    observed: Observed | None
+    activity_at: float | None
+
+
 @dataclass
 class Manager:
     settings: Settings
@@ -42,11 +56,57 @@ class Manager:
     endpoints: SageMakerEndpoints
     notifier: Notifier
     clock: Clock
+    activity: CloudWatchActivity | None = field(default_factory=CloudWatchActivity)
 
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock | None = None) -> "Manager":
         return cls(settings, StateStore(settings.table_name), SageMakerEndpoints(),
-                   Notifier(settings.notify_topic_arn), clock or SystemClock())
+                   Notifier(settings.notify_topic_arn), clock or SystemClock(),
+                   CloudWatchActivity() if settings.cloudwatch_activity else None)
+
+    @property
+    def discovery(self) -> FleetDiscovery | None:
+        if not self.settings.fleet_enabled:
+            return None
+        return FleetDiscovery(self.settings.fleet_tag_key, self.settings.fleet_tag_value)
+
+    # ---- which endpoints are ours -------------------------------------------------------------------------
+    def spec(self, name: str, record: Record | None = None) -> EndpointSpec:
+        """Declared in Terraform, remembered as a fleet endpoint we put to sleep, or tagged to opt in now."""
+        if name in self.settings.endpoints:
+            return self.settings.endpoints[name]
+        record = record if record is not None else self.store.get(name)
+        if record.fleet and self.settings.fleet_enabled:
+            return self._fleet_spec(name, record.tags or {}, record)
+        discovery = self.discovery
+        if discovery is not None:
+            tags = self.endpoints.tags(name)
+            if discovery.opted_in(tags):
+                return self._fleet_spec(name, tags, record)
+        known = ", ".join(sorted(self.settings.endpoints)) or "none declared"
+        fleet = (f"; fleet endpoints carry the tag {self.settings.fleet_tag_key}={self.settings.fleet_tag_value}"
+                 if discovery else "")
+        raise SettingsError(f"endpoint {name!r} is not managed here (declared: {known}{fleet})")
+
+    def _fleet_spec(self, name: str, tags: dict[str, str], record: Record) -> EndpointSpec:
+        return EndpointSpec(name=name, endpoint_config_name=record.endpoint_config_name, instance_type=None,
+                            tags=dict(tags), keep_warm=tags.get(self.settings.keep_warm_tag_key), fleet=True)
+
+    def catalog(self, observed_all: dict[str, Observed], records: dict[str, Record]) -> dict[str, EndpointSpec]:
+        specs: dict[str, EndpointSpec] = dict(self.settings.endpoints)
+        discovery = self.discovery
+        if discovery is None:
+            return specs
+        tagged = discovery.tagged()
+        by_lower = {name.lower(): name for name in observed_all}
+        for lower, found in tagged.items():
+            name = by_lower.get(lower)
+            if name is not None and name not in specs:
+                specs[name] = self._fleet_spec(name, dict(found.tags), records.get(name) or Record(name))
+        for name, record in records.items():
+            if record.fleet and name not in specs and name not in observed_all:
+                specs[name] = self._fleet_spec(name, record.tags or {}, record)  # asleep: ours to bring back
+        return specs
 
     # ---- actions ------------------------------------------------------------------------------------------
     def wake(self, name: str, *, reset_failures: bool = False) -> dict[str, Any]:
@@ -58,12 +118,34 @@ class Manager:
     def status(self, name: str) -> dict[str, Any]:
         return self.run(Intent.STATUS, name)
 
+    def status_all(self) -> dict[str, Any]:
+        """Every managed endpoint: state, idle time, next decision, cost today (batched reads only)."""
+        now = self.clock.now()
+        observed_all = self.endpoints.list_all()
+        records = self.store.scan_endpoints()
+        specs = self.catalog(observed_all, records)
+        activity = self._activity(specs, observed_all, now)
+        rows = [self.run(Intent.STATUS, name, prefetched=Prefetched(records.get(name) or Record(name),
+                                                                      observed_all.get(name), activity.get(name)),
+                         spec=spec) for name, spec in sorted(specs.items())]
+        return {"ok": True, "endpoints": rows, "count": len(rows),
+                "cost_today_usd": round(sum(r["cost_today_usd"] or 0.0 for r in rows), 4)}
+
     def tick(self) -> dict[str, Any]:
         """The schedule: reconcile every managed endpoint; one endpoint's trouble does not stop the others."""
+        now = self.clock.now()
+        observed_all = self.endpoints.list_all()
+        records = self.store.scan_endpoints()
+        specs = self.catalog(observed_all, records)
+        activity = self._activity(specs, observed_all, now)
         results, errors = [], []
-        for name in sorted(self.settings.endpoints):
+        for name, spec in sorted(specs.items()):
+            observed = observed_all.get(name)
+            if observed is not None and observed.status == "Failed":
+                observed = self.endpoints.describe(name)  # the listing has no failure reason
             try:
-                results.append(self.run(Intent.TICK, name))
+                results.append(self.run(Intent.TICK, name, spec=spec, prefetched=Prefetched(
+                    records.get(name) or Record(name), observed, activity.get(name))))
             except Exception as exc:  # noqa: BLE001 - collected and re-raised below so the error alarm fires
                 log_event(log, "tick failed", logging.ERROR, endpoint_name=name, error=str(exc))
                 errors.append((name, exc))
@@ -78,53 +160,95 @@ class Manager:
         answer["reported_status"] = reported_status
         return answer
 
+    def _activity(self, specs: dict[str, EndpointSpec], observed_all: dict[str, Observed], now: float,
+                  ) -> dict[str, float]:
+        if self.activity is None:
+            return {}
+        awake = [n for n in specs if n in observed_all and observed_all[n].status != "Deleting"]
+        return self.activity.latest(awake, now)
+
     # ---- the loop -----------------------------------------------------------------------------------------
-    def run(self, intent: Intent, name: str, *, force: bool = False, reset_failures: bool = False) -> dict[str, Any]:
-        spec = self.settings.endpoint(name)
+    def run(self, intent: Intent, name: str, *, force: bool = False, reset_failures: bool = False,
+            spec: EndpointSpec | None = None, prefetched: Prefetched | None = None) -> dict[str, Any]:
         with log_context(endpoint_name=name, intent=intent.value):
-            for _ in range(MAX_ATTEMPTS):
-                record = self.store.get(name)
-                observed = self.endpoints.describe(name)
+            for attempt in range(MAX_ATTEMPTS):
+                if attempt == 0 and prefetched is not None:
+                    record, observed, activity_at = prefetched.record, prefetched.observed, prefetched.activity_at
+                else:
+                    record = self.store.get(name)
+                    observed = self.endpoints.describe(name)
+                    activity_at = None
+                spec = spec or self.spec(name, record)
                 now = self.clock.now()
                 plan = decide(intent, record, observed, now, spec, self.settings, force=force,
-                              reset_failures=reset_failures)
-                if plan.needs_tags:
-                    tagged = self.endpoints.tags(name).get(self.settings.protect_tag_key, "").lower() == "true"
+                              reset_failures=reset_failures, activity_at=activity_at)
+                if plan.needs_confirmation:
+                    observed, confirmation = self._confirm(name, spec, now)
                     plan = decide(intent, record, observed, now, spec, self.settings, force=force,
-                                  reset_failures=reset_failures, protected_by_tag=tagged)
-                if plan.record != record and not self.store.commit(record, plan.record,
-                                                                   guard_activity=plan.guard_activity):
-                    log_event(log, "commit lost a race; deciding again", logging.DEBUG)
-                    continue
+                                  reset_failures=reset_failures, activity_at=activity_at, confirmation=confirmation)
                 if plan.record != record:
+                    if not self.store.commit(record, plan.record, guard_activity=plan.guard_activity):
+                        log_event(log, "commit lost a race; deciding again", logging.DEBUG)
+                        continue
                     plan = replace(plan, record=replace(plan.record, version=record.version + 1))
-                plan = self._act(plan, now)
-                answer = self._answer(plan, observed, now)
+                plan = self._act(plan, spec, now)
+                answer = self._answer(plan, spec, observed, now, activity_at)
                 log_event(log, "decision", state=answer["state"], sagemaker_status=answer["sagemaker_status"],
-                          detail=answer["message"], effects=[e.kind for e in plan.effects])
+                          detail=answer["message"], idle_seconds=answer["idle_seconds"],
+                          cost_today_usd=answer["cost_today_usd"], effects=[e.kind for e in plan.effects])
                 return answer
             raise ContentionError(f"{name}: the state record changed {MAX_ATTEMPTS} times while deciding")
 
-    def _act(self, plan: Plan, now: float) -> Plan:
-        spec = self.settings.endpoint(plan.record.endpoint_name)
+    def _confirm(self, name: str, spec: EndpointSpec, now: float) -> tuple[Observed | None, Confirmation]:
+        """Re-read everything that could forbid a delete: status, tags (opt-in, protection), latest activity."""
+        observed = self.endpoints.describe(name)
+        tags = self.endpoints.tags(name) if observed is not None else {}
+        discovery = self.discovery
+        opted_in = not spec.fleet or (discovery is not None and discovery.opted_in(tags))
+        protected = tags.get(self.settings.protect_tag_key, "").lower() == "true"
+        activity_at = None
+        if self.activity is not None and observed is not None:
+            activity_at = self.activity.latest([name], now).get(name)
+        return observed, Confirmation(opted_in=opted_in, protected_by_tag=protected, activity_at=activity_at,
+                                      endpoint_config_name=observed.endpoint_config_name if observed else None,
+                                      tags=tags)
+
+    def _act(self, plan: Plan, spec: EndpointSpec, now: float) -> Plan:
         for effect in plan.effects:
             if effect.kind == "create":
+                config = spec.endpoint_config_name or plan.record.endpoint_config_name
                 try:
-                    created = self.endpoints.create(spec.name, spec.endpoint_config_name, spec.tags)
+                    if not config:
+                        raise SettingsError("its endpoint configuration is not known, so it cannot be recreated")
+                    # A fleet endpoint comes back with exactly its own tags; declared ones get ours too.
+                    created = self.endpoints.create(spec.name, config, spec.tags, mark_managed=not spec.fleet)
                 except Exception as exc:  # noqa: BLE001 - a refused create is a failure to record, not a crash
                     if aws.error_code(exc) in ("ThrottlingException", "ServiceUnavailable", "InternalFailure"):
                         raise
-                    return self._record_create_failure(plan, now, aws.error_message(exc))
-                log_event(log, "create_endpoint", created=created, endpoint_config_name=spec.endpoint_config_name)
+                    return self._record_create_failure(plan, spec, now, aws.error_message(exc))
+                log_event(log, "create_endpoint", created=created, endpoint_config_name=config)
             elif effect.kind == "delete":
                 deleted = self.endpoints.delete(spec.name)
                 log_event(log, "delete_endpoint", deleted=deleted, reason=effect.detail.get("reason"))
             elif effect.kind == "notify":
-                self.notifier.publish(describe(effect.detail, self.settings.environment, spec.instance_type,
-                                               spec.instance_count))
+                instance = self._instance(spec, plan.record)
+                self.notifier.publish(describe(effect.detail, self.settings.environment, *instance))
         return plan
 
-    def _record_create_failure(self, plan: Plan, now: float, reason: str) -> Plan:
+    def _instance(self, spec: EndpointSpec, record: Record) -> tuple[str | None, int]:
+        if spec.instance_type:
+            return spec.instance_type, spec.instance_count
+        config = spec.endpoint_config_name or record.endpoint_config_name
+        if not config:
+            return None, 1
+        try:
+            found = self.endpoints.instance_of(config)
+        except Exception as exc:  # noqa: BLE001 - only the cost estimate is missing
+            log_event(log, "could not read the endpoint configuration", logging.WARNING, error=str(exc))
+            return None, 1
+        return found if found else (None, 1)
+
+    def _record_create_failure(self, plan: Plan, spec: EndpointSpec, now: float, reason: str) -> Plan:
         """CreateEndpoint was refused (missing configuration, quota...): back off exactly as for `Failed`."""
         rec = plan.record
         failures = rec.failures + 1
@@ -137,32 +261,34 @@ class Manager:
         self.notifier.publish(describe(
             {"event": "failure", "endpoint_name": rec.endpoint_name, "reason": f"CreateEndpoint refused: {reason}",
              "at": now, "failures": failures, "gave_up": gave_up}, self.settings.environment,
-            self.settings.endpoint(rec.endpoint_name).instance_type, 1))
+            spec.instance_type, spec.instance_count))
         log_event(log, "create_endpoint refused", logging.ERROR, reason=reason, failures=failures)
         message = (f"CreateEndpoint refused: {reason}; " +
                    ("giving up" if gave_up else f"retrying in {delay} s"))
         return Plan(FAILED, message, failed, (), retry_after_seconds=None if gave_up else delay, ok=False)
 
-    def _answer(self, plan: Plan, observed: Observed | None, now: float) -> dict[str, Any]:
+    def _answer(self, plan: Plan, spec: EndpointSpec, observed: Observed | None, now: float,
+                activity_at: float | None) -> dict[str, Any]:
         rec = plan.record
-        spec = self.settings.endpoint(rec.endpoint_name)
-        since = rec.idle_since()
-        price = known_price(spec.instance_type, spec.instance_count)
+        since = rec.idle_since(activity_at)
+        price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
         answer: dict[str, Any] = {
             "ok": plan.ok,
             "endpoint_name": rec.endpoint_name,
             "state": plan.state,
             "sagemaker_status": observed.status if observed else None,
             "message": plan.message,
-            "last_activity": iso(rec.last_activity),
+            "last_activity": iso(max(filter(None, (rec.last_activity, activity_at)), default=None)),
             "idle_seconds": int(now - since) if since is not None else None,
             "sleeps_at": iso(plan.sleeps_at),
             "lease_expires_at": iso(rec.lease_until) if rec.lease_active(now) else None,
             "protected": plan.protected,
+            "fleet": spec.fleet,
             "instance_type": spec.instance_type,
             "instance_count": spec.instance_count,
             "hourly_price_usd": price,
             "billed_hours": round(rec.billed_seconds_until(now) / 3600.0, 4),
+            "cost_today_usd": round(rec.billed_today_seconds(now) / 3600.0 * price, 4) if price else None,
             "actions": [e.kind for e in plan.effects if e.kind != "notify"],
         }
         if plan.retry_after_seconds is not None:

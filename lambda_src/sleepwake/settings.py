@@ -20,14 +20,19 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class EndpointSpec:
-    """What the manager needs to bring a declared endpoint back."""
+    """What the manager needs to bring an endpoint back.
+
+    Declared endpoints come from Terraform (SLEEPWAKE_ENDPOINTS). Fleet endpoints are found by their opt-in tag;
+    their configuration and tags are learnt from SageMaker and remembered before a delete (`fleet=True`)."""
 
     name: str
-    endpoint_config_name: str
-    instance_type: str
+    endpoint_config_name: str | None
+    instance_type: str | None
     instance_count: int = 1
     protected: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+    keep_warm: str | None = None
+    fleet: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,8 +48,18 @@ class Settings:
     protect_tag_key: str = "sleepwake:protected"
     notify_topic_arn: str | None = None
     environment: str = "default"
+    # Fleet mode: manage every endpoint tagged fleet_tag_key=fleet_tag_value (off when the key is None).
+    fleet_tag_key: str | None = None
+    fleet_tag_value: str = "true"
+    keep_warm_tag_key: str = "sleepwake:keep-warm"
+    # Read invocations from CloudWatch as activity (for callers that do not record it themselves).
+    cloudwatch_activity: bool = True
     # A create claimed this long ago without an endpoint appearing is considered lost (the claimer died).
     create_claim_timeout_seconds: int = 120
+
+    @property
+    def fleet_enabled(self) -> bool:
+        return self.fleet_tag_key is not None
 
     def endpoint(self, name: str) -> EndpointSpec:
         try:
@@ -93,7 +108,8 @@ def parse_endpoints(raw: str, variable: str = "SLEEPWAKE_ENDPOINTS") -> dict[str
             raise SettingsError(f"{where}: {name!r} is not a valid SageMaker endpoint name")
         if not isinstance(spec, dict):
             raise SettingsError(f"{where} must be an object")
-        unknown = set(spec) - {"endpoint_config_name", "instance_type", "instance_count", "protected", "tags"}
+        unknown = set(spec) - {"endpoint_config_name", "instance_type", "instance_count", "protected", "tags",
+                               "keep_warm"}
         if unknown:
             raise SettingsError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
         config = spec.get("endpoint_config_name")
@@ -111,8 +127,28 @@ def parse_endpoints(raw: str, variable: str = "SLEEPWAKE_ENDPOINTS") -> dict[str
             raise SettingsError(f"{where}.protected must be true or false")
         if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
             raise SettingsError(f"{where}.tags must be an object of strings")
-        specs[name] = EndpointSpec(name, config, itype, count, protected, dict(tags))
+        keep_warm = spec.get("keep_warm") or None
+        if keep_warm is not None:
+            if not isinstance(keep_warm, str):
+                raise SettingsError(f"{where}.keep_warm must be a string")
+            from .schedule import KeepWarm  # noqa: PLC0415 - only when a schedule is configured
+
+            try:
+                KeepWarm.parse(keep_warm)
+            except ValueError as exc:
+                raise SettingsError(f"{where}.keep_warm: {exc}") from None
+        specs[name] = EndpointSpec(name, config, itype, count, protected, dict(tags), keep_warm)
     return specs
+
+
+def _fleet_tag(env: Mapping[str, str]) -> tuple[str | None, str]:
+    raw = env.get("SLEEPWAKE_FLEET_TAG", "").strip()
+    if not raw:
+        return None, "true"
+    key, sep, value = raw.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise SettingsError(f"SLEEPWAKE_FLEET_TAG must look like key=value (e.g. auto-maintain=true), got {raw!r}")
+    return key.strip(), value.strip()
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -120,12 +156,18 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     table = env.get("SLEEPWAKE_TABLE_NAME", "").strip()
     if not table:
         raise SettingsError("SLEEPWAKE_TABLE_NAME is not set")
-    endpoints_raw = env.get("SLEEPWAKE_ENDPOINTS", "").strip()
-    if not endpoints_raw:
-        raise SettingsError("SLEEPWAKE_ENDPOINTS is not set")
+    endpoints_raw = env.get("SLEEPWAKE_ENDPOINTS", "").strip() or "{}"
+    fleet_key, fleet_value = _fleet_tag(env)
+    endpoints = parse_endpoints(endpoints_raw)
+    if not endpoints and fleet_key is None:
+        raise SettingsError("SLEEPWAKE_ENDPOINTS is empty and SLEEPWAKE_FLEET_TAG is not set: nothing to manage")
     return Settings(
         table_name=table,
-        endpoints=parse_endpoints(endpoints_raw),
+        endpoints=endpoints,
+        fleet_tag_key=fleet_key,
+        fleet_tag_value=fleet_value,
+        keep_warm_tag_key=env.get("SLEEPWAKE_KEEP_WARM_TAG_KEY", "").strip() or "sleepwake:keep-warm",
+        cloudwatch_activity=_bool(env, "SLEEPWAKE_CLOUDWATCH_ACTIVITY", True),
         idle_timeout_seconds=_int(env, "SLEEPWAKE_IDLE_TIMEOUT_SECONDS", 900, minimum=60),
         min_in_service_seconds=_int(env, "SLEEPWAKE_MIN_IN_SERVICE_SECONDS", 300),
         wake_estimate_seconds=_int(env, "SLEEPWAKE_WAKE_ESTIMATE_SECONDS", 480, minimum=1),

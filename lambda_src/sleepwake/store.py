@@ -65,6 +65,21 @@ class StateStore:
         item = answer.get("Item")
         return Record.from_item(name, from_dynamo(item) if item else None)
 
+    def scan_endpoints(self) -> dict[str, Record]:
+        """Every endpoint record, in as few reads as DynamoDB allows (1 MB a page): one per tick, not one per
+        endpoint."""
+        records: dict[str, Record] = {}
+        paginator = self._db.get_paginator("scan")
+        pages = paginator.paginate(TableName=self.table_name, ConsistentRead=True,
+                                   FilterExpression="begins_with(pk, :prefix)",
+                                   ExpressionAttributeValues={":prefix": {"S": ENDPOINT_PREFIX}})
+        for page in pages:
+            for item in page.get("Items", []):
+                plain = from_dynamo(item)
+                name = plain["pk"][len(ENDPOINT_PREFIX):]
+                records[name] = Record.from_item(name, plain)
+        return records
+
     def commit(self, old: Record, new: Record, *, guard_activity: bool = False) -> bool:
         """Write the manager's fields of `new` if nobody committed since `old` was read.
 
@@ -126,6 +141,44 @@ class StateStore:
                 UpdateExpression="SET last_activity = :at, endpoint_name = :name",
                 ConditionExpression="attribute_not_exists(last_activity) OR last_activity < :at",
                 ExpressionAttributeValues={":at": to_dynamo(float(at)), ":name": {"S": name}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def set_lease(self, name: str, until: float, *, expected: float | None) -> bool:
+        """Set `lease_until` if it still holds `expected` (None: no lease recorded); False when it changed meanwhile.
+
+        Like `record_activity` it never touches `version`: a lease is the caller's, not the manager's. A changed
+        lease makes a pending sleep commit fail (its guard), so an endpoint is never deleted under a new lease.
+        """
+        if expected is None:
+            condition = "attribute_not_exists(lease_until)"
+            values = {":until": to_dynamo(float(until)), ":name": {"S": name}}
+        else:
+            condition = "lease_until = :expected"
+            values = {":until": to_dynamo(float(until)), ":name": {"S": name},
+                      ":expected": to_dynamo(float(expected))}
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=endpoint_key(name),
+                UpdateExpression="SET lease_until = :until, endpoint_name = :name",
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def clear_lease(self, name: str) -> bool:
+        """Remove the lease (the endpoint then sleeps by the idle rule alone). False when there was none."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=endpoint_key(name),
+                UpdateExpression="REMOVE lease_until",
+                ConditionExpression="attribute_exists(lease_until)",
             )
         except self._db.exceptions.ConditionalCheckFailedException:
             return False

@@ -42,13 +42,18 @@ def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
     if command.kind == "tick":
         return manager.tick()
     if command.kind == "state-change":
-        if command.endpoint_name not in manager.settings.endpoints:
-            # The rule filters on our endpoints; anything else is not ours to touch.
+        try:
+            manager.spec(command.endpoint_name)
+        except SettingsError:
+            # Neither declared nor opted in: not ours to touch.
             return {"ok": True, "ignored": True, "endpoint_name": command.endpoint_name,
                     "message": "not a managed endpoint"}
         return manager.on_state_change(command.endpoint_name, command.reported_status)
+    if command.kind == "status" and command.endpoint_name is None and (
+            manager.settings.fleet_enabled or len(manager.settings.endpoints) != 1):
+        return manager.status_all()
     name = command.endpoint_name or _only_endpoint(manager)
-    manager.settings.endpoint(name)  # raises SettingsError naming the managed endpoints
+    manager.spec(name)  # raises SettingsError naming what is managed
     if command.kind == "wake":
         return manager.wake(name, reset_failures=command.reset_failures)
     if command.kind == "sleep":
