@@ -1,0 +1,372 @@
+"""The wake-aware inference gateway: HTTP in, SageMaker out, and a useful answer when the endpoint sleeps.
+
+Routes (the handler `sleepwake.handlers.gateway` turns API Gateway HTTP API events into `HttpRequest`s):
+
+* `POST /invoke`: 200 the model's body and content type; 503 + Retry-After while asleep or waking (the wake is
+  started); 202 + request id with `Prefer: respond-async`; 303 to the stored answer when it is too large to
+  return inline; 400 empty body, malformed JSON or a request SageMaker rejects; 413 body too large; 429/503 +
+  Retry-After throttled; 502 model error; 504 model timeout.
+* `GET /requests/{id}`: 200 status (+ result URL, + inline result when small); 400 malformed id; 404 unknown.
+* `GET /status`: 200 the manager's status answer.
+* `GET /lease`, `POST /lease {"minutes": N}`, `DELETE /lease`: 200 `{active, expires_at, seconds_left}`;
+  400 bad JSON or bad minutes.
+
+Anything else is 404 (unknown path) or 405 (known path, other method). Every 4xx names the problem and changes
+nothing. docs/architecture.md has the full contract, including what API Gateway answers before this code runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from dataclasses import replace as dataclass_replace
+from typing import Any, Callable, Mapping
+
+from .activity import ActivityRecorder
+from .clock import Clock, SystemClock
+from .core import FAILED, READY
+from .endpoints import SageMakerEndpoints
+from .gateway_settings import MAX_INLINE_RESPONSE_BYTES, GatewaySettings, load_gateway_settings
+from .lease import LeaseError, LeaseService, validate_minutes
+from .manager import ContentionError, Manager, iso
+from .observability import get_logger, log_event
+from .queued import (DONE, FAILED as REQUEST_FAILED, REQUEST_ID_RE, RequestQueue, RequestStore, ResultStore,
+                     new_request_id, public_view)
+from .runtime import (Busy, EndpointRuntime, EndpointUnavailable, InvokeError, InvokeResult, InvokeTimeout,
+                      ModelFailed, RequestRejected)
+from .settings import Settings, load_settings
+
+log = get_logger("gateway")
+DEFAULT_CONTENT_TYPE = "application/json"
+REQUEST_PATH_RE = re.compile(r"^/requests/([^/]*)$")
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndjson", "application/javascript")
+FALLBACK_RETRY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
+    request_id: str | None = None
+    caller: str | None = None  # the token's name, or the IAM principal
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def json_response(status: int, payload: Mapping[str, Any], **headers: str) -> HttpResponse:
+    return HttpResponse(status, json.dumps(payload, default=str).encode(), "application/json",
+                        {k.replace("_", "-"): v for k, v in headers.items()})
+
+
+def error_response(status: int, message: str, **extra: Any) -> HttpResponse:
+    headers = {}
+    if extra.get("retry_after_seconds") is not None:
+        headers["Retry-After"] = str(int(extra["retry_after_seconds"]))
+    return HttpResponse(status, json.dumps({"error": message, **extra}, default=str).encode(), "application/json",
+                        headers)
+
+
+def is_json(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime == "application/json" or mime.endswith("+json")
+
+
+def is_text(content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime.startswith(TEXT_TYPES) or mime.endswith("+json") or mime.endswith("+xml")
+
+
+def prefers_async(prefer: str | None) -> bool:
+    """RFC 7240: `Prefer: respond-async` (possibly among other preferences)."""
+    if not prefer:
+        return False
+    return any(part.split(";", 1)[0].strip().lower() == "respond-async" for part in prefer.split(","))
+
+
+def inline_size(body: bytes, content_type: str) -> int:
+    """Bytes the body takes in a Lambda proxy answer: JSON-escaped text, or base64."""
+    if is_text(content_type):
+        try:
+            return len(json.dumps(body.decode("utf-8")))
+        except UnicodeDecodeError:
+            pass
+    return 4 * math.ceil(len(body) / 3)
+
+
+def service_manager(settings: Settings, clock: Clock, endpoints: SageMakerEndpoints | None = None) -> Manager:
+    """The manager service, in process: built exactly as the manager Lambda builds it (same settings, same
+    adapters), with the SageMaker adapter swapped when one is given (the simulated lifecycle in tests)."""
+    manager = Manager.from_settings(settings, clock)
+    return dataclass_replace(manager, endpoints=endpoints) if endpoints is not None else manager
+
+
+def declared(settings: Settings) -> Mapping[str, object] | None:
+    """The endpoints a gateway may front: any declared one; in fleet mode also tagged ones (checked per call)."""
+    return None if settings.fleet_enabled else settings.endpoints
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings, manager: Manager, runtime: EndpointRuntime,
+                 requests: RequestStore, queue: RequestQueue, results: ResultStore, activity: ActivityRecorder,
+                 leases: LeaseService, clock: Clock) -> None:
+        self.settings = settings
+        self.manager = manager
+        self.runtime = runtime
+        self.requests = requests
+        self.queue = queue
+        self.results = results
+        self.activity = activity
+        self.leases = leases
+        self.clock = clock
+        self.endpoint_name = settings.endpoint_name
+        self._routes: dict[str, dict[str, Callable[[HttpRequest], HttpResponse]]] = {
+            "/invoke": {"POST": self._invoke},
+            "/status": {"GET": self._status},
+            "/lease": {"GET": self._lease, "POST": self._extend_lease, "DELETE": self._release_lease},
+        }
+
+    @classmethod
+    def build(cls, manager_settings: Settings, settings: GatewaySettings, *, clock: Clock | None = None,
+              endpoints: SageMakerEndpoints | None = None, runtime: EndpointRuntime | None = None,
+              manager: Manager | None = None) -> "Gateway":
+        clock = clock or SystemClock()
+        manager = manager or service_manager(manager_settings, clock, endpoints)
+        endpoints = endpoints or manager.endpoints
+        store = manager.store
+        return cls(settings, manager,
+                   runtime or EndpointRuntime(endpoints, read_timeout_seconds=settings.invoke_timeout_seconds),
+                   RequestStore(manager_settings.table_name), RequestQueue(settings.queue_url, settings.bucket),
+                   ResultStore(settings.bucket), ActivityRecorder(manager_settings.table_name, clock=clock),
+                   LeaseService(store, clock, settings.max_lease_minutes), clock)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Gateway":
+        manager_settings = load_settings(env)
+        return cls.build(manager_settings, load_gateway_settings(env, declared(manager_settings)), **kwargs)
+
+    # ---- routing ------------------------------------------------------------------------------------------
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        path = request.path.rstrip("/") or "/"
+        method = request.method.upper()
+        match = REQUEST_PATH_RE.match(path)
+        if match:
+            if method != "GET":
+                return self._not_allowed(method, path, ["GET"])
+            return self._get_request(request, match.group(1))
+        methods = self._routes.get(path)
+        if methods is None:
+            return error_response(404, f"no route {method} {path}; the gateway serves POST /invoke, "
+                                       "GET /requests/{id}, GET /status and GET|POST|DELETE /lease")
+        if method not in methods:
+            return self._not_allowed(method, path, sorted(methods))
+        return methods[method](request)
+
+    @staticmethod
+    def _not_allowed(method: str, path: str, allowed: list[str]) -> HttpResponse:
+        response = error_response(405, f"{method} is not allowed on {path}; use {' or '.join(allowed)}")
+        return HttpResponse(response.status, response.body, response.content_type, {"Allow": ", ".join(allowed)})
+
+    # ---- POST /invoke -------------------------------------------------------------------------------------
+    def _invoke(self, request: HttpRequest) -> HttpResponse:
+        body = request.body
+        limit = self.settings.max_body_bytes
+        if len(body) > limit:
+            return error_response(413, f"the body is {len(body)} bytes; the gateway accepts at most {limit} bytes "
+                                       "(SageMaker's 6 MiB synchronous limit, less the base64 and envelope overhead "
+                                       "of a Lambda invocation); pass large inputs by reference, e.g. an S3 URI "
+                                       "the model reads", max_bytes=limit, body_bytes=len(body))
+        if not body:
+            return error_response(400, "the body is empty; send the model's input")
+        content_type = request.header("content-type") or DEFAULT_CONTENT_TYPE
+        if is_json(content_type):
+            try:
+                json.loads(body)
+            except (UnicodeDecodeError, ValueError) as exc:
+                return error_response(400, f"the body is not valid JSON ({exc}); fix it or send another "
+                                           f"Content-Type (got {content_type})")
+        accept = request.header("accept")
+        accept = None if not accept or accept.strip() == "*/*" else accept
+        if prefers_async(request.header("prefer")):
+            return self._accept_async(request, body, content_type, accept)
+        return self._invoke_now(body, content_type, accept)
+
+    def _invoke_now(self, body: bytes, content_type: str, accept: str | None) -> HttpResponse:
+        name = self.endpoint_name
+        try:
+            result = self.runtime.invoke(name, body, content_type, accept)
+        except EndpointUnavailable as unavailable:
+            answer = self._wake()
+            if answer.get("state") != READY:
+                return self._unavailable(answer)
+            # It became ready between the failed call and the wake: try once more, then leave it to the caller.
+            try:
+                result = self.runtime.invoke(name, body, content_type, accept)
+            except EndpointUnavailable:
+                log_event(log, "endpoint flapped", logging.WARNING, sagemaker_status=unavailable.status)
+                return self._unavailable({**answer, "state": "waking",
+                                          "retry_after_seconds": FALLBACK_RETRY_SECONDS})
+            except InvokeError as exc:
+                return self._invoke_failed(exc)
+        except InvokeError as exc:
+            return self._invoke_failed(exc)
+        self.activity.record(name)
+        return self._model_answer(result)
+
+    def _model_answer(self, result: InvokeResult) -> HttpResponse:
+        if inline_size(result.body, result.content_type) <= MAX_INLINE_RESPONSE_BYTES:
+            return HttpResponse(200, result.body, result.content_type)
+        # Too large for a Lambda proxy answer: keep it and send the caller there (RFC 9110: 303 after a POST).
+        request_id = new_request_id()
+        key = self.results.put(request_id, result.body, result.content_type)
+        url = self.results.url(key, self.settings.result_url_seconds)
+        log_event(log, "answer stored: too large to return inline", result_bytes=len(result.body))
+        response = json_response(303, {"result_url": url, "result_bytes": len(result.body),
+                                       "result_content_type": result.content_type,
+                                       "expires_at": iso(self.clock.now() + self.settings.result_url_seconds)})
+        return HttpResponse(303, response.body, response.content_type, {"Location": url})
+
+    def _invoke_failed(self, exc: InvokeError) -> HttpResponse:
+        if isinstance(exc, RequestRejected):
+            return error_response(400, f"SageMaker rejected the request: {exc}")
+        if isinstance(exc, ModelFailed):
+            log_event(log, "model error", logging.WARNING, original_status_code=exc.original_status_code)
+            return error_response(502, f"the model answered with an error ({exc.original_status_code}): "
+                                       f"{exc.original_message or exc}",
+                                  original_status_code=exc.original_status_code)
+        if isinstance(exc, Busy):
+            return error_response(exc.status_code, str(exc), retry_after_seconds=exc.retry_after_seconds,
+                                  state=READY)
+        if isinstance(exc, InvokeTimeout):
+            return error_response(504, f"{exc}; long inferences should use Prefer: respond-async")
+        log_event(log, "invoke failed", logging.ERROR, error=str(exc))
+        return error_response(502, f"SageMaker answered with an error: {exc}")
+
+    def _wake(self) -> dict[str, Any]:
+        try:
+            return self.manager.wake(self.endpoint_name)
+        except ContentionError as exc:
+            log_event(log, "wake contended", logging.WARNING, error=str(exc))
+            return {"state": "waking", "retry_after_seconds": FALLBACK_RETRY_SECONDS, "message": str(exc)}
+
+    def _unavailable(self, answer: Mapping[str, Any]) -> HttpResponse:
+        state = answer.get("state") or "waking"
+        retry = answer.get("retry_after_seconds")
+        if retry is None and state != FAILED:
+            retry = self.manager.settings.wake_estimate_seconds
+        if state == FAILED and retry is None:
+            message = f"the endpoint {self.endpoint_name} failed and will not be retried automatically: " \
+                      f"{answer.get('message')}"
+        else:
+            message = f"the endpoint {self.endpoint_name} is {state}; a wake is under way, retry in {retry} s " \
+                      "or send Prefer: respond-async to have the request queued and replayed"
+        return error_response(503, message, state=state, retry_after_seconds=retry,
+                              endpoint_name=self.endpoint_name, detail=answer.get("message"))
+
+    # ---- respond-async ------------------------------------------------------------------------------------
+    def _accept_async(self, request: HttpRequest, body: bytes, content_type: str, accept: str | None) -> HttpResponse:
+        name = self.endpoint_name
+        # Wake first: the wake request also marks the endpoint in use, so the idle timeout and the grace period
+        # after InService cover the replay. A request is queued only when a wake is coming.
+        answer = self._wake()
+        if answer.get("state") == FAILED and answer.get("retry_after_seconds") is None:
+            return self._unavailable(answer)
+        request_id = new_request_id()
+        now = self.clock.now()
+        message = self.queue.message_for(request_id, name, body, content_type, accept, now)
+        self.requests.create(request_id, endpoint_name=name, content_type=content_type, received_at=now,
+                             body_bytes=len(body), body_key=message.body_key, expires_at=self._expires_at(now),
+                             caller=request.caller)
+        try:
+            self.queue.send(message)
+        except Exception:
+            try:
+                self.requests.delete(request_id)
+            except Exception:  # noqa: BLE001 - the record expires by its TTL anyway
+                pass
+            raise
+        self.activity.record(name)
+        log_event(log, "request queued", queued_request_id=request_id, body_bytes=len(body),
+                  body_in_s3=message.body_key is not None, state=answer.get("state"))
+        status_url = f"/requests/{request_id}"
+        payload = {"request_id": request_id, "status": "queued", "status_url": status_url,
+                   "state": answer.get("state"), "retry_after_seconds": answer.get("retry_after_seconds")}
+        return json_response(202, payload, Location=status_url, Preference_Applied="respond-async")
+
+    def _expires_at(self, now: float) -> int:
+        return int(now + self.settings.request_retention_days * 86400)
+
+    # ---- GET /requests/{id} -------------------------------------------------------------------------------
+    def _get_request(self, request: HttpRequest, request_id: str) -> HttpResponse:
+        if not REQUEST_ID_RE.match(request_id):
+            return error_response(400, f"{request_id[:64]!r} is not a request id (32 lower-case hex characters, "
+                                       "as POST /invoke with Prefer: respond-async returned)")
+        item = self.requests.get(request_id)
+        unknown = error_response(404, f"no request {request_id}: unknown, or older than the "
+                                      f"{self.settings.request_retention_days}-day retention")
+        if item is None or item.get("endpoint_name") != self.endpoint_name:
+            return unknown
+        if item.get("caller") and item["caller"] != request.caller:
+            return unknown  # someone else's request: do not even confirm it exists
+        view = public_view(item)
+        key = item.get("result_key")
+        if item.get("status") in (DONE, REQUEST_FAILED) and key:
+            expires = self.settings.result_url_seconds
+            view["result_url"] = self.results.url(key, expires)
+            view["result_url_expires_at"] = iso(self.clock.now() + expires)
+            content_type = item.get("result_content_type") or "application/octet-stream"
+            if int(item.get("result_bytes", 0)) <= self.settings.inline_result_bytes and is_text(content_type):
+                try:
+                    view["result"] = self.results.read(key).decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+        return json_response(200, view)
+
+    # ---- GET /status --------------------------------------------------------------------------------------
+    def _status(self, request: HttpRequest) -> HttpResponse:
+        return json_response(200, self.manager.status(self.endpoint_name))
+
+    # ---- leases -------------------------------------------------------------------------------------------
+    def _lease(self, request: HttpRequest) -> HttpResponse:
+        return json_response(200, {**self.leases.view(self.endpoint_name).answer(),
+                                   "max_minutes": self.settings.max_lease_minutes})
+
+    def _extend_lease(self, request: HttpRequest) -> HttpResponse:
+        try:
+            parsed = json.loads(request.body) if request.body else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            return error_response(400, f'the body is not valid JSON ({exc}); send {{"minutes": N}}')
+        try:
+            minutes = validate_minutes(parsed, self.settings.max_lease_minutes)
+        except LeaseError as exc:
+            return error_response(400, str(exc), max_minutes=self.settings.max_lease_minutes)
+        lease, capped = self.leases.extend(self.endpoint_name, minutes)
+        answer = self._wake()  # an asleep endpoint starts now rather than at the next tick
+        log_event(log, "lease extended", minutes=minutes, capped=capped, lease_until=iso(lease.until))
+        payload = {**lease.answer(), "extended_by_minutes": minutes, "capped": capped,
+                   "max_minutes": self.settings.max_lease_minutes, "state": answer.get("state"),
+                   "message": answer.get("message")}
+        if answer.get("retry_after_seconds") is not None:
+            payload["retry_after_seconds"] = answer["retry_after_seconds"]
+        return json_response(200, payload)
+
+    def _release_lease(self, request: HttpRequest) -> HttpResponse:
+        released = self.leases.release(self.endpoint_name)
+        log_event(log, "lease released", released=released)
+        return json_response(200, {**self.leases.view(self.endpoint_name).answer(), "released": released})
