@@ -15,11 +15,12 @@ class BadEvent(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    kind: str  # "wake" | "sleep" | "status" | "tick" | "state-change"
+    kind: str  # "wake" | "sleep" | "status" | "tick" | "state-change" | "teardown" | "noop"
     endpoint_name: str | None = None
     force: bool = False
     reset_failures: bool = False
     reported_status: str | None = None
+    endpoint_names: tuple[str, ...] = ()  # teardown: the endpoints to delete
 
 
 def parse(event: Any) -> Command:
@@ -27,6 +28,8 @@ def parse(event: Any) -> Command:
         raise BadEvent(f"the event must be a JSON object, got {type(event).__name__}")
     if "action" in event:
         return _parse_action(event)
+    if "tf" in event:
+        return _parse_terraform_lifecycle(event)
     source, detail_type = event.get("source"), event.get("detail-type")
     if source == "aws.events" and detail_type == "Scheduled Event":
         return Command("tick")
@@ -63,3 +66,24 @@ def _parse_action(event: Mapping[str, Any]) -> Command:
     if reset and action != "wake":
         raise BadEvent("reset_failures applies to the wake action only")
     return Command(action, name, force=force, reset_failures=reset)
+
+
+TERRAFORM_ACTIONS = ("create", "update", "delete")
+
+
+def _parse_terraform_lifecycle(event: Mapping[str, Any]) -> Command:
+    """aws_lambda_invocation with lifecycle_scope = "CRUD" (modules/sleep-wake-manager): on "delete" the manager is
+    about to be destroyed and deletes the listed endpoints first (sleepwake.teardown); "create" and "update" are
+    no-ops."""
+    unknown = set(event) - {"tf", "endpoints"}
+    if unknown:
+        raise BadEvent(f"unknown field(s) in a Terraform lifecycle event: {', '.join(sorted(map(str, unknown)))}")
+    tf = event["tf"]
+    if not isinstance(tf, Mapping) or tf.get("action") not in TERRAFORM_ACTIONS:
+        raise BadEvent(f"tf.action must be one of {', '.join(TERRAFORM_ACTIONS)}")
+    names = event.get("endpoints", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+        raise BadEvent("endpoints must be a list of endpoint names")
+    if tf["action"] != "delete":
+        return Command("noop")
+    return Command("teardown", endpoint_names=tuple(names))

@@ -25,15 +25,18 @@ resource "aws_lambda_permission" "schedule" {
 # once instead of waiting for the next tick.
 resource "aws_cloudwatch_event_rule" "state_change" {
   name        = "${var.name}-state-change"
-  description = "SageMaker status changes of the endpoints the sleep/wake manager owns"
+  description = local.fleet_enabled ? "SageMaker endpoint status changes, for the sleep/wake manager (fleet mode)" : "SageMaker status changes of the endpoints the sleep/wake manager owns"
 
-  event_pattern = jsonencode({
-    source      = ["aws.sagemaker"]
-    detail-type = ["SageMaker Endpoint State Change"]
-    detail = {
-      EndpointName = sort(keys(var.endpoints))
-    }
-  })
+  # Fleet mode: which endpoints carry the opt-in tag is only known at run time, so every endpoint's state
+  # change is forwarded. The handler ignores endpoints that are neither declared nor opted in (it answers
+  # "not a managed endpoint" without touching them). Without fleet mode, only the declared names match.
+  event_pattern = jsonencode(merge(
+    {
+      source      = ["aws.sagemaker"]
+      detail-type = ["SageMaker Endpoint State Change"]
+    },
+    local.fleet_enabled ? {} : { detail = { EndpointName = sort(keys(var.endpoints)) } },
+  ))
 
   tags = var.tags
 }

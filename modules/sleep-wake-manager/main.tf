@@ -13,20 +13,29 @@ locals {
 
   notification_topic_arn = var.create_notification_topic ? aws_sns_topic.this[0].arn : var.notification_topic_arn
 
-  # SLEEPWAKE_ENDPOINTS, in the shape docs/architecture.md fixes.
+  fleet_enabled = var.fleet != null
+
+  # SLEEPWAKE_ENDPOINTS, in the shape docs/architecture.md fixes. keep_warm is left out when unset (the
+  # settings parser treats a missing one as "no schedule"), which also keeps the JSON short.
   endpoints_json = jsonencode({
-    for name, endpoint in var.endpoints : name => {
-      endpoint_config_name = endpoint.endpoint_config_name
-      instance_type        = endpoint.instance_type
-      instance_count       = endpoint.instance_count
-      protected            = endpoint.protected
-      tags                 = endpoint.tags
-    }
+    for name, endpoint in var.endpoints : name => merge(
+      {
+        endpoint_config_name = endpoint.endpoint_config_name
+        instance_type        = endpoint.instance_type
+        instance_count       = endpoint.instance_count
+        protected            = endpoint.protected
+        tags                 = endpoint.tags
+      },
+      endpoint.keep_warm == null ? {} : { keep_warm = endpoint.keep_warm },
+    )
   })
 
   lambda_environment = {
     SLEEPWAKE_TABLE_NAME              = aws_dynamodb_table.this.name
     SLEEPWAKE_ENDPOINTS               = local.endpoints_json
+    SLEEPWAKE_FLEET_TAG               = local.fleet_enabled ? "${var.fleet.tag_key}=${var.fleet.tag_value}" : ""
+    SLEEPWAKE_KEEP_WARM_TAG_KEY       = local.fleet_enabled ? var.fleet.keep_warm_tag_key : "sleepwake:keep-warm"
+    SLEEPWAKE_CLOUDWATCH_ACTIVITY     = var.cloudwatch_activity ? "true" : "false"
     SLEEPWAKE_IDLE_TIMEOUT_SECONDS    = tostring(var.idle_timeout_minutes * 60)
     SLEEPWAKE_MIN_IN_SERVICE_SECONDS  = tostring(var.min_in_service_minutes * 60)
     SLEEPWAKE_WAKE_ESTIMATE_SECONDS   = tostring(var.wake_estimate_seconds)

@@ -53,6 +53,21 @@ output "throttle_alarm_arn" {
   value       = aws_cloudwatch_metric_alarm.throttles.arn
 }
 
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null when create_dashboard is false."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}
+
+output "dashboard_url" {
+  description = "Console URL of the CloudWatch dashboard; null when create_dashboard is false."
+  value       = try("https://${local.dashboard_console_host}/cloudwatch/home?region=${local.region}#dashboards/dashboard/${aws_cloudwatch_dashboard.this[0].dashboard_name}", null)
+}
+
+output "fleet_tag" {
+  description = "The opt-in tag of fleet mode as { key, value }; null when fleet mode is off. Tag an endpoint with it to put it under the manager."
+  value       = var.fleet == null ? null : { key = var.fleet.tag_key, value = var.fleet.tag_value }
+}
+
 output "notification_topic_arn" {
   description = "SNS topic the manager notifies (created or supplied); null when notifications are off."
   value       = local.notification_topic_arn

@@ -33,12 +33,15 @@ variable "endpoints" {
     instance_count       = optional(number, 1)
     protected            = optional(bool, false)
     tags                 = optional(map(string), {})
+    keep_warm            = optional(string)
   }))
-  description = "Endpoints the manager owns, keyed by endpoint name. The manager creates each one from its configuration on demand and deletes it after idle; `protected` endpoints are never put to sleep; `tags` are applied to the endpoint when the manager creates it."
+  description = "Endpoints declared in Terraform, keyed by endpoint name. The manager creates each one from its configuration on demand and deletes it after idle; `protected` endpoints are never put to sleep; `tags` are applied to the endpoint when the manager creates it; `keep_warm` is a keep-warm schedule (see the README). May be empty when `fleet` is set."
+  default     = {}
 
   validation {
-    condition     = length(var.endpoints) > 0
-    error_message = "The endpoints map must name at least one endpoint."
+    # Cross-variable validation needs Terraform >= 1.9 (see versions.tf).
+    condition     = length(var.endpoints) > 0 || var.fleet != null
+    error_message = "Nothing to manage: name at least one endpoint in endpoints, or turn on fleet mode (fleet = {})."
   }
 
   validation {
@@ -60,6 +63,65 @@ variable "endpoints" {
     condition     = alltrue([for endpoint in values(var.endpoints) : length(endpoint.tags) <= 40 && alltrue([for k, v in endpoint.tags : !startswith(lower(k), "aws:")])])
     error_message = "Each endpoint may carry at most 40 tags, and tag keys must not start with aws:."
   }
+
+  # keep_warm: the grammar of sleepwake.schedule, as one RE2 regex (sleepwake.schedule.KEEP_WARM_PATTERN):
+  # windows separated by ";", each `DAYS HH:MM-HH:MM [ZONE]`; DAYS is daily, a day, a range or a comma list
+  # (Mon..Sun, case-insensitive); two-digit hours and minutes, the end may be 24:00. Whether the zone exists is
+  # the next validation. tests/terraform/test_manager_module.py holds both to KeepWarm.parse over good and bad
+  # samples, with Python's re and with Terraform's own regex().
+  validation {
+    condition     = alltrue([for endpoint in values(var.endpoints) : endpoint.keep_warm == null || can(regex("(?i)^\\s*(?:daily|(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?)*)\\s+(?:[01][0-9]|2[0-3]):[0-5][0-9]-(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)(?:\\s+[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*)?(?:\\s*;\\s*(?:daily|(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?(?:,(?:mon|tue|wed|thu|fri|sat|sun)(?:-(?:mon|tue|wed|thu|fri|sat|sun))?)*)\\s+(?:[01][0-9]|2[0-3]):[0-5][0-9]-(?:(?:[01][0-9]|2[0-3]):[0-5][0-9]|24:00)(?:\\s+[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*)?)*\\s*$", endpoint.keep_warm))])
+    error_message = "Each endpoint's keep_warm must be null or a schedule such as \"Mon-Fri 09:00-18:00 Europe/Paris\" or \"daily 07:30-20:00; Sat,Sun 10:00-14:00 America/New_York\": windows separated by ;, each DAYS HH:MM-HH:MM [ZONE], where DAYS is daily, a day (Mon..Sun), a range (Mon-Fri, Fri-Mon) or a list without spaces (Sat,Sun or Mon,Wed-Fri); hours and minutes have two digits and the end may be 24:00; an end not after the start runs into the next day (\"Fri 22:00-02:00\"); ZONE is an IANA time zone, UTC when left out."
+  }
+
+  validation {
+    # The zone follows the end time; it must be one the manager can load (time_zones.tf). Syntax errors are left
+    # to the validation above (try(..., true)).
+    condition = alltrue([for endpoint in values(var.endpoints) : endpoint.keep_warm == null || try(alltrue([
+      for zone in regexall(":[0-9]{2}\\s+([^\\s;]+)", endpoint.keep_warm) : contains(local.keep_warm_time_zones, zone[0])
+    ]), true)])
+    error_message = "A keep_warm window names an unknown time zone: use an IANA name such as Europe/Paris, America/New_York or UTC, in its exact case (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\")."
+  }
+}
+
+variable "fleet" {
+  type = object({
+    tag_key           = optional(string, "auto-maintain")
+    tag_value         = optional(string, "true")
+    keep_warm_tag_key = optional(string, "sleepwake:keep-warm")
+  })
+  description = "Fleet mode: also manage every endpoint of this account and region that carries the tag `tag_key = tag_value` (found through the tagging API), including endpoints deployed outside Terraform. `keep_warm_tag_key` names the tag that holds a fleet endpoint's keep-warm schedule. Null (the default) turns fleet mode off; `{}` turns it on with the defaults."
+  default     = null
+
+  validation {
+    # Tag character rules of SageMaker (letters, spaces, digits and _ . : / = + - @; keys 1-128, values 1-256
+    # here because an empty opt-in value would be too easy to match). The key must not contain "=": the
+    # manager receives the tag as SLEEPWAKE_FLEET_TAG="key=value" and splits at the first "=". Leading or
+    # trailing spaces would be stripped by the manager, so they are refused.
+    condition = var.fleet == null || try(
+      can(regex("^[\\p{L}\\p{N}_.:/+@-]([\\p{L}\\p{Z}\\p{N}_.:/+@-]{0,126}[\\p{L}\\p{N}_.:/+@-])?$", var.fleet.tag_key)) &&
+      can(regex("^[\\p{L}\\p{N}_.:/=+@-]([\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,254}[\\p{L}\\p{N}_.:/=+@-])?$", var.fleet.tag_value)) &&
+      !startswith(lower(var.fleet.tag_key), "aws:"),
+      false
+    )
+    error_message = "The fleet tag_key must be 1-128 characters and tag_value 1-256 characters of letters, digits, spaces and _ . : / + - @ (and = in the value only), without leading or trailing spaces; the key must not start with aws:."
+  }
+
+  validation {
+    condition = var.fleet == null || try(
+      can(regex("^[\\p{L}\\p{N}_.:/=+@-]([\\p{L}\\p{Z}\\p{N}_.:/=+@-]{0,126}[\\p{L}\\p{N}_.:/=+@-])?$", var.fleet.keep_warm_tag_key)) &&
+      !startswith(lower(var.fleet.keep_warm_tag_key), "aws:") &&
+      var.fleet.keep_warm_tag_key != var.fleet.tag_key,
+      false
+    )
+    error_message = "The fleet keep_warm_tag_key must be a tag key of 1-128 letters, digits, spaces and _ . : / = + - @ (no leading or trailing space, not starting with aws:) and differ from tag_key."
+  }
+}
+
+variable "cloudwatch_activity" {
+  type        = bool
+  description = "Count the AWS/SageMaker `Invocations` metric (summed over all variants) as activity, so endpoints stay awake while used without any change to the calling code. CloudWatch publishes it a few minutes late; the grace period `min_in_service_minutes` covers that."
+  default     = true
 }
 
 variable "schedule_expression" {
@@ -279,6 +341,12 @@ variable "log_level" {
   }
 }
 
+variable "create_dashboard" {
+  type        = bool
+  description = "Create a CloudWatch dashboard `<name>-sleepwake`: invocations per endpoint, state, idle time, wakes, sleeps and estimated cost per endpoint (from the manager's logs), notifications and the manager's own errors and duration."
+  default     = true
+}
+
 variable "table_deletion_protection_enabled" {
   type        = bool
   description = "Protect the state table from deletion. Turn it off (and apply) before destroying the module."
@@ -300,4 +368,10 @@ variable "tags" {
   type        = map(string)
   description = "Tags for every resource the module creates."
   default     = {}
+}
+
+variable "delete_endpoints_on_destroy" {
+  type        = bool
+  description = "When the manager is destroyed (terraform destroy, or a switch to another inference mode), delete the endpoints it manages first, so none keeps running unmanaged. Terraform invokes the manager for this (aws_lambda_invocation, CRUD scope), so the credentials applying need lambda:InvokeFunction on it."
+  default     = true
 }

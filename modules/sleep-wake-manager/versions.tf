@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.5"
+  # 1.9: the endpoints validation also looks at var.fleet (validations referring to other variables).
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

@@ -10,6 +10,7 @@ from ..events import BadEvent, Command, parse
 from ..manager import Manager
 from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
 from ..settings import SettingsError, load_settings
+from ..teardown import delete_endpoints
 
 log = get_logger("handlers.manager")
 
@@ -39,6 +40,10 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 
 def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
+    if command.kind == "teardown":
+        return delete_endpoints(manager.endpoints, command.endpoint_names)
+    if command.kind == "noop":
+        return {"ok": True, "message": "nothing to do"}
     if command.kind == "tick":
         return manager.tick()
     if command.kind == "state-change":
