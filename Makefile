@@ -36,7 +36,7 @@ test: venv ## everything CI runs: Terraform fmt + schema + module checks, pytest
 	$(MAKE) --no-print-directory security
 
 test-python: venv ## pytest only
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 tf-checks: venv ## offline Terraform checks: fmt, every resource against the provider schema, module calls
 	tools/tf_fmt.sh --check

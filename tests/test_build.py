@@ -14,7 +14,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import build_lambda  # noqa: E402
 
-HANDLERS = ["sleepwake.handlers.manager.handler"]
+HANDLERS = [
+    "sleepwake.handlers.manager.handler",
+    "sleepwake.handlers.async_trigger.handler",
+    "sleepwake.handlers.async_notify.handler",
+    "sleepwake.handlers.gateway.handler",
+    "sleepwake.handlers.replay.handler",
+    "sleepwake.handlers.replay_control.handler",
+    "sleepwake.handlers.authorizer.handler",
+]
 
 
 @pytest.fixture(scope="module")

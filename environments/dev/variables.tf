@@ -1,6 +1,9 @@
+# Shared by every environment: environments/staging and environments/prod link to this file. The environments
+# differ only in their terraform.tfvars (and backend key).
+
 variable "region" {
   type        = string
-  description = "AWS region to deploy to. The GPU instance type must be available for SageMaker hosting there."
+  description = "AWS region to deploy to. The instance types must be available for SageMaker hosting there."
   default     = "us-east-1"
 
   validation {
@@ -11,8 +14,7 @@ variable "region" {
 
 variable "name" {
   type        = string
-  description = "Name of this deployment: the endpoint name and the prefix of every other resource name."
-  default     = "sleepwake-dev"
+  description = "Name of this deployment: the prefix of every resource name. The endpoint is `<name>` in real-time mode, `<name>-serverless` and `<name>-async` in the others, so a mode switch never clashes on a name."
 
   validation {
     condition     = can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", var.name)) && length(var.name) <= 40
@@ -23,17 +25,26 @@ variable "name" {
 variable "environment_name" {
   type        = string
   description = "Environment name, in tags, logs and notifications."
-  default     = "dev"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_-]{1,64}$", var.environment_name))
+    error_message = "The environment_name must be 1-64 letters, digits, hyphens or underscores."
+  }
 }
 
-variable "image_uri" {
+variable "inference_mode" {
   type        = string
-  description = "Inference container image, for example an AWS Deep Learning Container for Hugging Face models."
+  description = "How the model is served: `realtime` (a GPU endpoint the sleep/wake manager creates on demand and deletes after idle), `serverless` (SageMaker Serverless Inference: CPU, scales to zero by itself) or `async` (an async endpoint fed by S3 uploads, scaling to zero instances). Only the settings block of the chosen mode is used; change this one line to switch (see docs/modes.md)."
+
+  validation {
+    condition     = contains(["realtime", "serverless", "async"], var.inference_mode)
+    error_message = "The inference_mode must be one of realtime, serverless, async."
+  }
 }
 
 variable "model_data_url" {
   type        = string
-  description = "S3 URI of the model artifact (model.tar.gz)."
+  description = "S3 URI of the model artifact (model.tar.gz), in the deployment's region."
 
   validation {
     condition     = can(regex("^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/.+$", var.model_data_url))
@@ -49,49 +60,81 @@ variable "model_environment" {
 
 variable "model_artifact_kms_key_arn" {
   type        = string
-  description = "KMS key of the model artifact when the bucket uses SSE-KMS; null for SSE-S3."
+  description = "KMS key of the model artifact when its bucket uses SSE-KMS; null for SSE-S3."
   default     = null
 }
 
-variable "instance_type" {
-  type        = string
-  description = "GPU instance type of the endpoint."
-  default     = "ml.g4dn.xlarge"
+variable "realtime" {
+  type = object({
+    image_uri                                         = string
+    instance_type                                     = optional(string, "ml.g4dn.xlarge")
+    instance_count                                    = optional(number, 1)
+    container_startup_health_check_timeout_in_seconds = optional(number, 600)
+    idle_timeout_minutes                              = optional(number, 15)
+    protected                                         = optional(bool, false)
+    table_deletion_protection_enabled                 = optional(bool, false)
+  })
+  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, minutes without activity before the manager deletes the endpoint, `protected` to never sleep it, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
+  default     = null
+
+  validation {
+    condition     = var.inference_mode != "realtime" || var.realtime != null
+    error_message = "The inference_mode is realtime, so the realtime settings block (at least image_uri) must be set in terraform.tfvars."
+  }
 }
 
-variable "instance_count" {
-  type        = number
-  description = "Instances the endpoint runs with while awake."
-  default     = 1
+variable "serverless" {
+  type = object({
+    image_uri               = string
+    memory_size_in_mb       = optional(number, 2048)
+    max_concurrency         = optional(number, 20)
+    provisioned_concurrency = optional(number)
+  })
+  description = "Serverless mode: a CPU inference image (serverless endpoints have no GPU), memory per concurrent invocation (1024-6144 MB in steps of 1024), most concurrent invocations (1-200) and optional provisioned concurrency (at most max_concurrency; billed while provisioned). The limits are checked by modules/serverless-endpoint."
+  default     = null
+
+  validation {
+    condition     = var.inference_mode != "serverless" || var.serverless != null
+    error_message = "The inference_mode is serverless, so the serverless settings block (at least image_uri) must be set in terraform.tfvars."
+  }
+
+  validation {
+    # AWS Deep Learning Container tags name the device ("...-gpu-py310-..."); a GPU image cannot start on
+    # serverless capacity, and SageMaker would only say so when the first request fails.
+    condition     = var.serverless == null || !can(regex("gpu", lower(try(var.serverless.image_uri, ""))))
+    error_message = "Serverless endpoints have no GPU: use a CPU inference image for serverless.image_uri (for AWS Deep Learning Containers, a tag with -cpu- instead of -gpu-)."
+  }
 }
 
-variable "container_startup_health_check_timeout_in_seconds" {
-  type        = number
-  description = "Time the container may take to pass its first health check (60-3600 s); raise it for large models."
-  default     = 600
-}
+variable "async" {
+  type = object({
+    image_uri                               = string
+    instance_type                           = optional(string, "ml.g4dn.xlarge")
+    min_instance_count                      = optional(number, 0)
+    max_instance_count                      = optional(number, 1)
+    target_backlog_per_instance             = optional(number, 5)
+    max_concurrent_invocations_per_instance = optional(number, 1)
+    output_expiration_days                  = optional(number, 30)
+    force_destroy_buckets                   = optional(bool, false)
+  })
+  description = "Async mode: the inference image (GPU images work), the instance type, the instance range autoscaling moves in (min 0 = scales to zero), the queued requests per instance it aims for, requests one instance works on at a time, days results are kept, and whether a switch away from async may delete buckets that still hold inputs (false: such a switch stops at the bucket, so no input is lost by accident)."
+  default     = null
 
-variable "idle_timeout_minutes" {
-  type        = number
-  description = "Minutes without activity before the endpoint is put to sleep."
-  default     = 15
-}
-
-variable "protected" {
-  type        = bool
-  description = "Never put the endpoint to sleep for idleness (it is still created only on demand)."
-  default     = false
+  validation {
+    condition     = var.inference_mode != "async" || var.async != null
+    error_message = "The inference_mode is async, so the async settings block (at least image_uri) must be set in terraform.tfvars."
+  }
 }
 
 variable "notification_topic_arn" {
   type        = string
-  description = "Existing SNS topic for wake/sleep/failure notifications and the manager's alarms; null turns them off."
+  description = "Existing SNS topic for the manager's wake/sleep/failure notifications and every mode's alarms; null turns them off."
   default     = null
 }
 
 variable "log_level" {
   type        = string
-  description = "Log level of the manager."
+  description = "Log level of the Lambda functions."
   default     = "INFO"
 }
 
@@ -101,8 +144,15 @@ variable "lambda_package_path" {
   default     = null
 }
 
-variable "table_deletion_protection_enabled" {
-  type        = bool
-  description = "Deletion protection of the state table. Off in dev so `terraform destroy` works; keep it on elsewhere."
-  default     = false
+variable "gateway" {
+  type = object({
+    auth                         = optional(string, "token")
+    authorizer_cache_ttl_seconds = optional(number, 300)
+    throttling_rate_limit        = optional(number, 10)
+    throttling_burst_limit       = optional(number, 20)
+    max_lease_minutes            = optional(number, 240)
+    force_destroy_bucket         = optional(bool, false)
+  })
+  description = "Real-time mode's inference gateway: `token` or `iam` auth, the authorizer's cache TTL (how long a revoked token still works), the API's throttling (requests per second, and burst), the longest lease, and whether a switch away from real-time may delete the request bucket while it still holds queued bodies or results. modules/inference-gateway validates the values."
+  default     = {}
 }

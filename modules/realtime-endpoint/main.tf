@@ -55,3 +55,12 @@ resource "aws_sagemaker_endpoint" "this" {
 
   tags = var.tags
 }
+
+# For callers (application Lambdas, the gateway) that invoke the endpoint.
+data "aws_iam_policy_document" "invoke" {
+  statement {
+    sid       = "InvokeEndpoint"
+    actions   = ["sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointWithResponseStream"]
+    resources = [local.endpoint_arn]
+  }
+}

@@ -37,3 +37,8 @@ output "managed_by" {
   description = "Who owns the endpoint's lifecycle: `terraform` (create_endpoint = true) or `sleep-wake-manager`."
   value       = var.create_endpoint ? "terraform" : "sleep-wake-manager"
 }
+
+output "invoke_policy_json" {
+  description = "IAM policy document (JSON) allowing sagemaker:InvokeEndpoint (and the streaming variant) on this endpoint, valid while it sleeps; attach it to callers."
+  value       = data.aws_iam_policy_document.invoke.json
+}
