@@ -11,6 +11,20 @@ Directly (boto3 InvokeEndpoint; when the endpoint is asleep the manager Lambda i
     client = SleepwakeClient(endpoint_name="my-endpoint", manager_function="sleepwake-dev-manager",
                              state_table="sleepwake-dev-state")   # state_table: record activity after each call
 
+Serverless mode (SageMaker scales from zero itself: a direct InvokeEndpoint, throttling retried to the deadline):
+
+    client = SleepwakeClient(endpoint_name="my-endpoint-serverless", mode="serverless")
+
+Async mode (upload under the input prefix, the trigger submits it, poll the status, read the result):
+
+    client = SleepwakeClient(mode="async", input_bucket="...", input_prefix="inputs/",
+                             state_table="my-env-async-state")
+    job = client.submit_async(b'{"inputs": "hello"}')          # -> {"bucket", "key", "version_id", ...}
+    answer = client.invoke(b'{"inputs": "hello"}', deadline_seconds=600)   # upload + wait for the result
+
+`SleepwakeClient.from_outputs(outputs)` builds the right client from an environment's Terraform outputs
+(`terraform output -json`, or the same names as environment variables), whatever its `inference_mode`.
+
 `invoke` retries while the endpoint wakes, with exponential backoff that honours the server's Retry-After as a
 floor, polling at least every `max_poll_interval_seconds` (a wake estimate is coarse; None honours Retry-After
 strictly), until `deadline_seconds` has passed; then it raises `EndpointWakingError(state, retry_after_seconds)`.
@@ -113,15 +127,69 @@ def _encode(body: Any, content_type: str) -> tuple[bytes, str]:
     return json.dumps(body).encode("utf-8"), "application/json"
 
 
+MODES = ("realtime", "serverless", "async")
+# Errors a serverless endpoint answers while it is scaling up or saturated: worth retrying until the deadline.
+SERVERLESS_RETRYABLE = ("ThrottlingException", "ModelNotReadyException", "ServiceUnavailable")
+
+
+class JobFailedError(SleepwakeError):
+    """An async inference failed; `status` holds the failure reason and where the input was kept."""
+
+    def __init__(self, status: Mapping[str, Any]) -> None:
+        self.status = dict(status)
+        super().__init__(f"the async inference of {status.get('input_location') or status.get('key')} failed: "
+                         f"{status.get('failure_reason') or 'no reason given'} (input kept at "
+                         f"{status.get('failed_copy') or 'its original location'})")
+
+
+class JobPendingError(SleepwakeError):
+    """The deadline passed before the async inference finished; poll `job_status(job)` later."""
+
+    def __init__(self, job: Mapping[str, Any], status: str, waited_seconds: float) -> None:
+        self.job, self.state, self.waited_seconds = dict(job), status, waited_seconds
+        super().__init__(f"the async inference of {job.get('input_location')} is still {status} after "
+                         f"{waited_seconds:.0f} s (async endpoints scale from zero; a cold start takes minutes). "
+                         "Poll SleepwakeClient.job_status(job) later.")
+
+
 class SleepwakeClient:
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any], **kwargs: Any) -> "SleepwakeClient":
+        """A client for an environment, from its Terraform outputs (plain values or `terraform output -json`)."""
+        plain = {k: (v.get("value") if isinstance(v, Mapping) and "value" in v else v) for k, v in outputs.items()}
+        mode = plain.get("inference_mode")
+        if mode not in MODES:
+            raise ValueError(f"outputs must carry inference_mode ({' | '.join(MODES)}), got {mode!r}")
+        if mode == "async":
+            return cls(mode="async", input_bucket=plain.get("input_bucket"), input_prefix=plain.get("input_prefix"),
+                       state_table=plain.get("state_table_name"), **kwargs)
+        if mode == "serverless":
+            return cls(endpoint_name=plain.get("endpoint_name"), mode="serverless", **kwargs)
+        if plain.get("api_url") and (kwargs.get("token") or os.environ.get("SLEEPWAKE_API_TOKEN")
+                                     or plain.get("gateway_auth") == "iam"):
+            return cls(api_url=plain["api_url"], auth=plain.get("gateway_auth"), **kwargs)
+        return cls(endpoint_name=plain.get("endpoint_name"), manager_function=plain.get("manager_function_name"),
+                   state_table=plain.get("state_table_name"), **kwargs)
+
     def __init__(self, api_url: str | None = None, endpoint_name: str | None = None, token: str | None = None, *,
+                 mode: str = "realtime", input_bucket: str | None = None, input_prefix: str | None = None,
                  auth: str | None = None, region: str | None = None, manager_function: str | None = None,
                  state_table: str | None = None, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
                  request_timeout_seconds: float = 30.0, first_delay_seconds: float = DEFAULT_FIRST_DELAY_SECONDS,
                  max_poll_interval_seconds: float | None = 30.0, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, runtime_client: Any = None,
                  wake: Callable[[str], Mapping[str, Any]] | None = None) -> None:
-        if not api_url and not endpoint_name:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        self.mode = mode
+        self.input_bucket, self.input_prefix = input_bucket, input_prefix
+        if mode == "async":
+            if not input_bucket or not input_prefix or not state_table:
+                raise ValueError("async mode needs input_bucket, input_prefix and state_table (the environment's "
+                                 "input_bucket, input_prefix and state_table_name outputs)")
+        elif mode == "serverless" and not endpoint_name:
+            raise ValueError("serverless mode needs endpoint_name")
+        elif not api_url and not endpoint_name:
             raise ValueError("give api_url (through the gateway) or endpoint_name (direct to SageMaker)")
         self.api_url = api_url.rstrip("/") if api_url else None
         self.endpoint_name = endpoint_name
@@ -152,6 +220,8 @@ class SleepwakeClient:
                accept: str | None = None) -> InvokeResponse:
         """Invoke the model, waiting up to `deadline_seconds` for a sleeping endpoint to wake."""
         data, content_type = _encode(body, content_type)
+        if self.mode == "async":
+            return self._invoke_async(data, content_type, deadline_seconds)
         if len(data) > self.max_body_bytes:
             raise PayloadTooLargeError(0, f"the body is {len(data)} bytes; at most {self.max_body_bytes} are accepted "
                                        "(pass large inputs by reference, e.g. an S3 URI the model reads)")
@@ -179,6 +249,47 @@ class SleepwakeClient:
             self._sleep(min(wait, deadline - now))
             delay = delay * 2 if self.max_poll_interval_seconds is None else min(delay * 2,
                                                                                   self.max_poll_interval_seconds)
+
+    # ---- async mode ---------------------------------------------------------------------------------------
+    def submit_async(self, body: Any, content_type: str = "application/json") -> dict:
+        """Upload one input under the input prefix; the trigger submits it. Pass the answer to `job_status`."""
+        self._need_mode("async", "submit_async")
+        from .async_jobs import upload_input
+
+        data, content_type = _encode(body, content_type)
+        return upload_input(data, bucket=self.input_bucket, prefix=self.input_prefix, content_type=content_type)
+
+    def job_status(self, job: Mapping[str, Any]) -> dict:
+        """`unknown`, `submitting`, `retrying`, `queued`, `completed` or `failed`, with the output location."""
+        self._need_mode("async", "job_status")
+        from .async_jobs import status
+
+        return status(job["bucket"], job["key"], job.get("version_id"), table_name=self.state_table)
+
+    def _invoke_async(self, data: bytes, content_type: str, deadline_seconds: float) -> InvokeResponse:
+        from .async_jobs import read_output
+
+        started = self._clock()
+        job = self.submit_async(data, content_type)
+        delay, attempts = self.first_delay_seconds, 0
+        while True:
+            attempts += 1
+            current = self.job_status(job)
+            if current.get("status") == "completed":
+                body = read_output(current["output_location"])
+                return InvokeResponse(body, current.get("content_type") or "application/octet-stream", 200, attempts,
+                                      self._clock() - started)
+            if current.get("status") == "failed":
+                raise JobFailedError(current)
+            now = self._clock()
+            if now - started >= deadline_seconds:
+                raise JobPendingError(job, current.get("status") or "unknown", now - started)
+            self._sleep(min(delay, max(0.0, started + deadline_seconds - now)))
+            delay = min(delay * 2, self.max_poll_interval_seconds or delay * 2)
+
+    def _need_mode(self, mode: str, what: str) -> None:
+        if self.mode != mode:
+            raise SleepwakeError(f"{what} is for {mode} mode; this client is in {self.mode} mode")
 
     def submit(self, body: Any, content_type: str = "application/json", *, accept: str | None = None) -> dict:
         """Queue the request (Prefer: respond-async); it is replayed as soon as the endpoint is ready.
@@ -293,6 +404,11 @@ class SleepwakeClient:
             answer = self._runtime().invoke_endpoint(**kwargs)
         except ClientError as exc:
             error = exc.response.get("Error", {})
+            if self.mode == "serverless":
+                # SageMaker scales a serverless endpoint itself: nothing to wake, only saturation to wait out.
+                if error.get("Code") in SERVERLESS_RETRYABLE:
+                    return "throttled", None
+                raise GatewayError(0, f"{error.get('Code')}: {error.get('Message')}") from exc
             if error.get("Code") not in ("ValidationError", "ValidationException"):
                 raise GatewayError(0, f"{error.get('Code')}: {error.get('Message')}") from exc
             woken = self._ask_wake()
