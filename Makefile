@@ -14,10 +14,10 @@ TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 export PYTHONPATH := $(CURDIR)/lambda_src
 
 .PHONY: help venv build test test-python tf-checks fmt docs lint validate security demo bench \
-        plan apply destroy status wake sleep clean
+        plan apply destroy status wake sleep token-create token-list token-revoke clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements-dev.txt lambda_src/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -81,13 +81,21 @@ plan: build ## terraform plan ENV=dev
 apply: ## terraform apply ENV=dev (the plan from `make plan`)
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply tfplan
 
-destroy: ## terraform destroy ENV=dev (the manager's endpoint is deleted first)
-	-$(PY) tools/invoke_manager.py sleep --env $(ENV) --force --terraform $(TERRAFORM)
+destroy: ## terraform destroy ENV=dev (the manager's teardown deletes its endpoints first)
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy
 
 status wake sleep: venv ## call the deployed manager: make status ENV=dev [ENDPOINT=name] [FORCE=1 for sleep]
 	$(PY) tools/invoke_manager.py $@ --env $(ENV) --terraform $(TERRAFORM) \
 	  $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(if $(FORCE),--force)
+
+token-create: venv ## gateway token, printed once: make token-create NAME=my-app [DAYS=90] ENV=dev
+	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) create "$(NAME)" $(if $(DAYS),--expires-days $(DAYS))
+
+token-list: venv ## list the gateway's tokens (names, creation, expiry): make token-list ENV=dev
+	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) list
+
+token-revoke: venv ## revoke a gateway token: make token-revoke NAME=my-app ENV=dev
+	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) revoke "$(NAME)"
 
 clean: ## remove build output and virtualenvs
 	rm -rf build $(VENV) .venv-checkov .pytest_cache
