@@ -64,25 +64,27 @@ def local_aws() -> Iterator[str]:
         aws.reset_clients()
 
 
-def build_manager(clock, wake_seconds: int):
+def build_manager(clock, wake_seconds: int, table: str = TABLE):
     from sleepwake.local import SimulatedLifecycle, create_model_and_config, create_state_table
     from sleepwake.manager import Manager
     from sleepwake.notify import Notifier
     from sleepwake.settings import load_settings
     from sleepwake.store import StateStore
 
-    create_state_table(TABLE)
-    create_model_and_config("demo-llm-model", CONFIG, instance_type=INSTANCE)
+    create_state_table(table)
+    try:
+        create_model_and_config("demo-llm-model", CONFIG, instance_type=INSTANCE)
+    except Exception as exc:  # noqa: BLE001 - a second walk in the same emulator reuses them
+        if "already exist" not in str(exc).lower():
+            raise
     settings = load_settings({
-        "SLEEPWAKE_TABLE_NAME": TABLE,
+        "SLEEPWAKE_TABLE_NAME": table,
         "SLEEPWAKE_ENDPOINTS": json.dumps({ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": INSTANCE}}),
-        "SLEEPWAKE_IDLE_TIMEOUT_SECONDS": "900",
-        "SLEEPWAKE_MIN_IN_SERVICE_SECONDS": "300",
         "SLEEPWAKE_WAKE_ESTIMATE_SECONDS": str(wake_seconds),
         "SLEEPWAKE_ENVIRONMENT": "demo",
     })
     endpoints = SimulatedLifecycle(clock=clock, wake_seconds=wake_seconds, delete_seconds=60)
-    return Manager(settings, StateStore(TABLE), endpoints, Notifier(None), clock)
+    return Manager(settings, StateStore(table), endpoints, Notifier(None), clock)
 
 
 def walk(wake_seconds: int = 480) -> list[dict]:
@@ -130,6 +132,102 @@ def walk(wake_seconds: int = 480) -> list[dict]:
     return rows
 
 
+EXCERPT = ROOT / "demo" / "traces" / "azure_excerpt.csv"
+
+
+def replay(trace, wake_seconds: int = 480) -> dict:
+    """Replay one endpoint's real traffic through the manager's handlers code, minute by minute.
+
+    Each minute: that minute's requests reach the app, which records activity and asks for a wake when the
+    endpoint is not ready (what the gateway does), then the schedule ticks the manager. SageMaker's timings come
+    from SimulatedLifecycle (Creating for the wake delay; deletion immediate, as in the simulator), so the manager
+    meets the same states as `python -m sleepwake.simulate` and must bill the same minutes.
+    """
+    from sleepwake.clock import FakeClock
+    from sleepwake.events import parse
+    from sleepwake.handlers.manager import dispatch
+
+    clock = FakeClock(start=trace.start)
+    manager = build_manager(clock, wake_seconds, table=f"sleepwake-replay-{abs(hash(trace.name)) % 10**8}")
+    manager.endpoints.delete_seconds = 0.0
+    manager.activity = None  # activity is recorded directly here; moto holds no CloudWatch metrics
+    arrivals = dict(trace.requests)
+    tick = {"source": "aws.events", "detail-type": "Scheduled Event"}
+    timeline, cold_starts = [], 0
+    minutes = int((trace.end - trace.start) // 60)
+    for minute in range(minutes):
+        now = trace.start + minute * 60
+        clock.set(now)
+        count = arrivals.get(now, 0)
+        if count:
+            manager.store.record_activity(ENDPOINT, now)
+            answer = dispatch(manager, parse({"action": "wake", "endpoint_name": ENDPOINT}))
+            if answer["state"] != "ready":
+                cold_starts += count
+        answer = dispatch(manager, parse(tick))["results"][0]
+        record = manager.store.get(ENDPOINT)
+        timeline.append({"minute": minute, "requests": count, "state": answer["state"],
+                         "billed_seconds": record.billed_seconds_until(now), "message": answer["message"]})
+    final = manager.store.get(ENDPOINT).billed_seconds_until(trace.end)
+    return {"timeline": timeline, "billed_seconds": final, "cold_starts": cold_starts,
+            "requests": trace.total_requests, "wakes": manager.store.get(ENDPOINT).wakes}
+
+
+def compare_policies(traces, wake_seconds: int = 480) -> str:
+    """The simulator's table for the excerpt: every policy against the offline optimum."""
+    from sleepwake.policy import ALL_PRESETS
+    from sleepwake.pricing import hourly_price
+    from sleepwake.settings import Settings
+    from sleepwake.simulate import RunOptions, render_table, run_endpoints, summarise
+
+    options = RunOptions(policies=ALL_PRESETS, wake_seconds=float(wake_seconds), hourly_price=hourly_price(INSTANCE),
+                         penalty_seconds=float(wake_seconds), min_ready_seconds=float(Settings.min_in_service_seconds))
+    return render_table(summarise(run_endpoints(traces, options), options), single=False)
+
+
+def simulated(trace, wake_seconds: int = 480):
+    from sleepwake.policy import PolicyConfig
+    from sleepwake.pricing import hourly_price
+    from sleepwake.settings import Settings
+    from sleepwake.simulate import simulate_endpoint
+
+    cfg = PolicyConfig.named(Settings.policy, wake_seconds=float(wake_seconds), hourly_price=hourly_price(INSTANCE))
+    return simulate_endpoint(trace, cfg, min_ready_seconds=float(Settings.min_in_service_seconds))
+
+
+def plot(timeline: list[dict], title: str, out: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sleepwake.pricing import hourly_price
+
+    price = hourly_price(INSTANCE)
+    minutes = [row["minute"] / 60.0 for row in timeline]
+    levels = {"asleep": 0, "sleeping": 0, "waking": 1, "failed": 0, "ready": 2}
+    fig, (ax_req, ax_state, ax_cost) = plt.subplots(3, 1, figsize=(11, 7), sharex=True,
+                                                    gridspec_kw={"height_ratios": [2, 1, 2]})
+    ax_req.bar(minutes, [row["requests"] for row in timeline], width=1 / 60.0, color="#3b6ea5")
+    ax_req.set_ylabel("requests / min")
+    ax_req.set_title(title)
+    ax_state.step(minutes, [levels[row["state"]] for row in timeline], where="post", color="#d9822b")
+    ax_state.set_yticks([0, 1, 2], ["asleep", "waking", "ready"])
+    ax_state.set_ylim(-0.3, 2.3)
+    managed = [row["billed_seconds"] / 3600.0 * price for row in timeline]
+    always_on = [(row["minute"] + 1) / 60.0 * price for row in timeline]
+    ax_cost.plot(minutes, managed, label="sleep/wake (adaptive)", color="#2e8b57")
+    ax_cost.plot(minutes, always_on, label="always on", color="#999999", linestyle="--")
+    ax_cost.set_ylabel(f"cost so far, $ ({INSTANCE})")
+    ax_cost.set_xlabel("hours into the excerpt")
+    ax_cost.legend(loc="upper left")
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
+
+
 def fmt_time(seconds: float) -> str:
     return f"{int(seconds // 3600):02d}:{int(seconds % 3600 // 60):02d}"
 
@@ -150,20 +248,44 @@ def print_rows(rows: list[dict]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wake-minutes", type=float, default=8.0, help="simulated wake duration (default 8)")
+    parser.add_argument("--out", type=Path, default=ROOT / "demo-out", help="where the timeline PNG goes")
+    parser.add_argument("--endpoint", type=int, default=0, help="which row of the excerpt to replay (default 0)")
     args = parser.parse_args(argv)
     if not 0 < args.wake_minutes <= 60:
         parser.error("--wake-minutes must be between 0 and 60")
+    from sleepwake.traces import read_trace
+
+    traces = read_trace(EXCERPT)
+    if not 0 <= args.endpoint < len(traces):
+        parser.error(f"--endpoint must be between 0 and {len(traces) - 1}")
+    wake = int(args.wake_minutes * 60)
     with local_aws() as url:
-        print(f"local AWS emulator at {url}; endpoint {ENDPOINT} ({INSTANCE}), idle timeout 15 min, "
+        print(f"local AWS emulator at {url}; endpoint {ENDPOINT} ({INSTANCE}), default (adaptive) idle policy, "
               f"wake {args.wake_minutes:g} min\n")
-        rows = walk(int(args.wake_minutes * 60))
+        print("1. One endpoint through request -> wake -> ready -> idle -> sleep")
+        rows = walk(wake)
         print_rows(rows)
         last = rows[-1]
-        hours = last["billed_hours"]
-        price = last["hourly_price_usd"]
+        hours, price = last["billed_hours"], last["hourly_price_usd"]
         print(f"\nbilled {hours * 60:.0f} min = ${hours * price:.2f}; the same endpoint left on for a day costs "
-              f"${24 * price:.2f}. Model and endpoint configuration are kept; the next request wakes it.")
-    print("emulator stopped; nothing left behind")
+              f"${24 * price:.2f}. Model and endpoint configuration are kept; the next request wakes it.\n")
+
+        trace = traces[args.endpoint]
+        print(f"2. Real traffic (Azure Functions 2019, CC-BY 4.0, see demo/traces/README.md): endpoint "
+              f"{trace.name[:10]}, {trace.total_requests} requests in {(trace.end - trace.start) / 3600:g} h, "
+              "replayed through the manager minute by minute")
+        result = replay(trace, wake)
+        sim = simulated(trace, wake)
+        print(f"   manager:   billed {result['billed_seconds'] / 60:.0f} min (${result['billed_seconds'] / 3600 * price:.2f}),"
+              f" {result['cold_starts']} requests waited, {result['wakes']} wakes")
+        print(f"   simulator: billed {sim.billed_seconds / 60:.0f} min, {sim.cold_starts} requests waited, "
+              f"{sim.wakes} wakes  (the same policy code: these must match)")
+        png = plot(result["timeline"], f"endpoint {trace.name[:10]}: requests, state and cost (adaptive policy)",
+                   args.out / "timeline.png")
+        print(f"   timeline: {png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}\n")
+    print("3. Every policy on the whole excerpt (python -m sleepwake.simulate), cost relative to the offline optimum")
+    print(compare_policies(traces, wake))
+    print("\nemulator stopped; nothing left behind")
     return 0
 
 

@@ -60,6 +60,24 @@ def lambda_context() -> LambdaContext:
 
 
 @pytest.fixture
+def atomic_dynamodb(monkeypatch):
+    """DynamoDB applies a conditional write atomically; moto's in-memory backend does not lock, so give it the
+    per-item atomicity the real service guarantees before racing threads against it."""
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    lock = threading.Lock()
+    original = DynamoDBBackend.update_item
+
+    def update_item(self, *args, **kwargs):
+        with lock:
+            return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+
+
+@pytest.fixture
 def aws_mock():
     with mock_aws():
         aws.reset_clients()
@@ -75,6 +93,9 @@ def manager_env(**overrides: str) -> dict[str, str]:
                                                       "tags": {"team": "ml"}}}),
         "SLEEPWAKE_IDLE_TIMEOUT_SECONDS": "900",
         "SLEEPWAKE_MIN_IN_SERVICE_SECONDS": "300",
+        # Most tests exercise the manager's mechanics with the fixed idle timeout; tests/test_manager_policy.py
+        # runs the default adaptive policy.
+        "SLEEPWAKE_POLICY": "fixed",
         "SLEEPWAKE_WAKE_ESTIMATE_SECONDS": str(WAKE_SECONDS),
         "SLEEPWAKE_FAILURE_BACKOFF_SECONDS": "300",
         "SLEEPWAKE_MAX_FAILURE_RETRIES": "2",

@@ -46,22 +46,6 @@ def test_ready_after_the_wake_delay_with_a_ready_notification(platform):
     assert platform.notifier.sent[-1]["wake_seconds"] == WAKE_SECONDS
 
 
-@pytest.fixture
-def atomic_dynamodb(monkeypatch):
-    """DynamoDB applies a conditional write atomically; moto's in-memory backend does not lock, so give it the
-    per-item atomicity the real service guarantees before racing threads against it."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    lock = threading.Lock()
-    original = DynamoDBBackend.update_item
-
-    def update_item(self, *args, **kwargs):
-        with lock:
-            return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
-
-
 def test_many_simultaneous_wakes_create_exactly_one_endpoint(platform, atomic_dynamodb):
     barrier = threading.Barrier(12)
     answers, errors = [], []
@@ -140,8 +124,8 @@ def test_tick_sleeps_an_idle_endpoint_and_keeps_model_and_configuration(platform
 
 
 def test_idle_endpoint_sleeps_within_one_tick_of_the_timeout(platform):
+    requested_at = platform.clock.now()  # the wake request is the last use: the idle clock starts there
     platform.wake_until_ready()
-    ready_at = platform.clock.now()
     slept_at = None
     for _ in range(30):
         platform.clock.advance(60)
@@ -149,7 +133,7 @@ def test_idle_endpoint_sleeps_within_one_tick_of_the_timeout(platform):
             slept_at = platform.clock.now()
             break
     assert slept_at is not None
-    assert 900 <= slept_at - ready_at < 900 + 60
+    assert 900 <= slept_at - requested_at <= 900 + 60  # the policy checks each minute; the tick comes within one
 
 
 def test_recent_activity_keeps_the_endpoint(platform):

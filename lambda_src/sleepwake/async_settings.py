@@ -12,10 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .settings import ENDPOINT_NAME_RE, SettingsError, _int
+from .settings import BUCKET_RE, ENDPOINT_NAME_RE, TABLE_RE, SettingsError, _int
 
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 # An S3 key prefix that names a "folder": no leading slash, ends with one.
 PREFIX_RE = re.compile(r"^[^/\s][^\s]{0,500}/$")
 CONTENT_TYPE_RE = re.compile(r"^[\w.+-]+/[\w.+-]+(;.*)?$")

@@ -23,11 +23,18 @@ Every SageMaker endpoint status is handled on purpose:
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import Any, Mapping
 
+from .policy import SLEEP as SLEEP_NOW
+from .policy import WAKE as WAKE_NOW
+from .policy import Decision, IdleHistory, PolicyConfig
+from .policy import decide as decide_idle
+from .pricing import known_price
+from .schedule import KeepWarm
 from .settings import EndpointSpec, Settings
 
 ASLEEP, WAKING, READY, SLEEPING, FAILED = "asleep", "waking", "ready", "sleeping", "failed"
@@ -39,6 +46,10 @@ KNOWN_STATUSES = frozenset(
     {"Creating", "InService", "Updating", "SystemUpdating", "RollingBack", "Deleting", "Failed", "OutOfService",
      "UpdateRollbackFailed"}
 )
+# Never delete an endpoint within this long of its latest activity: a real-time invocation may run for up to 60 s.
+# The simulator's requests arrive at the start of their minute and its ticks come a minute apart, so this guard
+# never binds there: what is simulated is still what is deployed.
+IN_FLIGHT_GUARD_SECONDS = 60
 # Extra time a wake that must first wait for a deletion takes, beyond the wake estimate.
 DELETE_ESTIMATE_SECONDS = 60
 MIN_RETRY_AFTER_SECONDS = 5
@@ -90,6 +101,8 @@ class Record:
     billed_day_seconds: float = 0.0  # closed billed periods within billed_day
     wakes: int = 0
     sleeps: int = 0
+    # The idle policy's memory (sleepwake.policy.IdleHistory.to_item()): a bounded histogram of idle gaps.
+    history: Mapping[str, Any] | None = None
     # Fleet endpoints: what it takes to bring one back, remembered before the manager deletes it.
     fleet: bool = False
     endpoint_config_name: str | None = None
@@ -190,24 +203,70 @@ class Plan:
     protected: bool = False
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The idle rule's answer for an awake endpoint."""
-
-    sleep: bool
-    reason: str
-    sleeps_at: float | None
+@functools.lru_cache(maxsize=256)
+def policy_config(name: str, wake_seconds: float, hourly_price: float, idle_timeout_seconds: float,
+                  penalty_seconds: float | None) -> PolicyConfig:
+    return PolicyConfig.named(name, wake_seconds=wake_seconds, hourly_price=hourly_price,
+                              idle_timeout_seconds=idle_timeout_seconds, cold_start_penalty_seconds=penalty_seconds)
 
 
-def idle_verdict(rec: Record, now: float, settings: Settings, activity_at: float | None = None) -> Verdict:
-    """Sleep once nothing has used the endpoint for the idle timeout (checked every tick, so within a minute)."""
-    since = rec.idle_since(activity_at)
-    if since is None:
-        return Verdict(True, "no activity was ever recorded", now)
-    sleeps_at = since + settings.idle_timeout_seconds
-    if now >= sleeps_at:
-        return Verdict(True, f"idle for {int(now - since)} s (timeout {settings.idle_timeout_seconds} s)", sleeps_at)
-    return Verdict(False, f"idle for {int(now - since)} s of {settings.idle_timeout_seconds} s", sleeps_at)
+@functools.lru_cache(maxsize=256)
+def _parsed_keep_warm(text: str) -> KeepWarm | str:
+    try:
+        return KeepWarm.parse(text)
+    except ValueError as exc:
+        return str(exc)
+
+
+def keep_warm_of(spec: EndpointSpec) -> tuple[KeepWarm | None, str | None]:
+    """The endpoint's keep-warm schedule, or the reason it is ignored (a bad fleet tag is reported, not fatal)."""
+    if not spec.keep_warm:
+        return None, None
+    parsed = _parsed_keep_warm(spec.keep_warm)
+    if isinstance(parsed, str):
+        return None, f"keep-warm schedule {spec.keep_warm!r} ignored: {parsed}"
+    return parsed, None
+
+
+def latest_activity(rec: Record, activity_at: float | None) -> float | None:
+    """The latest sign that someone wants the endpoint: recorded activity, CloudWatch invocations, a wake request
+    (the request that asked for a wake arrived then, as a request arrives in the simulator)."""
+    marks = [t for t in (rec.last_activity, activity_at, rec.wake_requested_at) if t is not None]
+    return max(marks) if marks else None
+
+
+def _history(rec: Record) -> IdleHistory:
+    try:
+        return IdleHistory.from_item(rec.history)
+    except ValueError:
+        return IdleHistory()  # a corrupt history is relearnt rather than blocking the endpoint
+
+
+def observe_activity(rec: Record, now: float, settings: Settings, activity_at: float | None) -> Record:
+    """Fold the latest activity into the idle history. Only the tick does this, whatever the endpoint's state,
+    exactly as the simulator's tick does: so the histogram the manager learns is the one the simulator learns."""
+    history = _history(rec)
+    observed = history.observe(now, latest_activity(rec, activity_at), wake_seconds=settings.wake_estimate_seconds)
+    return rec if observed is history else replace(rec, history=observed.to_item())
+
+
+def idle_decision(rec: Record, now: float, spec: EndpointSpec, settings: Settings, *, awake: bool,
+                  activity_at: float | None) -> tuple[Decision, Record]:
+    """Ask the idle policy (exactly what the simulator replays) with the recorded history."""
+    observed = _history(rec)
+    price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
+    cfg = policy_config(settings.policy, float(settings.wake_estimate_seconds), price or 1.0,
+                        float(settings.idle_timeout_seconds),
+                        None if settings.cold_start_penalty_seconds is None
+                        else float(settings.cold_start_penalty_seconds))
+    keep_warm, _ = keep_warm_of(spec)
+    decision = decide_idle(cfg, observed, now=now, awake=awake, awake_since=rec.wake_started_at,
+                           lease_until=rec.lease_until, keep_warm=keep_warm)
+    return decision, rec
+
+
+def _hhmm(ts: float) -> str:
+    return time.strftime("%H:%M UTC", time.gmtime(ts))
 
 
 def _retry_after(seconds: float) -> int:
@@ -292,13 +351,16 @@ def decide(
         return Plan(state, message, record, tuple(effects), protected=protected, **kw)
 
     if intent is Intent.STATUS and status == "InService":
-        verdict = idle_verdict(rec, now, settings, activity_at)
-        return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=None if protected else verdict.sleeps_at)
+        verdict, _ = idle_decision(rec, now, spec, settings, awake=True, activity_at=activity_at)
+        return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=None if protected else verdict.sleep_at)
 
     # A transition into a troubled status is reported once, by whoever sees it first.
     newly = status is not None and status != rec.last_status
     if intent is not Intent.STATUS:
         rec = replace(rec, last_status=status)
+
+    if intent is Intent.TICK:
+        rec = observe_activity(rec, now, settings, activity_at)
 
     if reset_failures and intent is Intent.WAKE:
         rec = replace(rec, failures=0, gave_up=False, next_retry_at=None, last_failure_reason=None)
@@ -314,8 +376,13 @@ def decide(
         if rec.gave_up:
             return plan(FAILED, f"gave up after {rec.failures} failed attempts ({rec.last_failure_reason}); "
                                 "fix the model or configuration, then wake with reset_failures", rec, ok=False)
+        prewarm = None
         if not wanted:
-            return plan(ASLEEP, "asleep; a request or a lease wakes it", rec)
+            verdict, rec = idle_decision(rec, now, spec, settings, awake=False, activity_at=activity_at)
+            if verdict.action != WAKE_NOW or intent is not Intent.TICK:
+                when = f"; the policy plans a wake at {_hhmm(verdict.wake_at)}" if verdict.wake_at else ""
+                return plan(ASLEEP, f"asleep; a request or a lease wakes it{when}", rec)
+            prewarm = verdict.reason  # only the tick acts on wake-now, as the simulator's tick does
         if intent is Intent.STATUS and rec.create_claimed_at is None and (
                 rec.next_retry_at is None or now >= rec.next_retry_at):
             return plan(WAKING, "waking: a wake is pending; the next tick creates the endpoint", rec,
@@ -329,7 +396,7 @@ def decide(
             return plan(WAKING, "waking: the endpoint is being created", rec,
                         retry_after_seconds=_retry_after(wake_eta - (now - rec.create_claimed_at)))
         why = "wake requested" if intent is Intent.WAKE else (
-            "lease active" if rec.lease_active(now) else "pending wake")
+            "lease active" if rec.lease_active(now) else prewarm or "pending wake")
         claimed = replace(rec, desired="awake", create_claimed_at=now, wake_started_at=now, sleep_started_at=None,
                           wakes=rec.wakes + 1, in_service_since=None)
         return plan(WAKING, f"waking: creating the endpoint ({why})", claimed,
@@ -417,7 +484,11 @@ def decide(
 
 def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically, confirmation,
                  activity_at, effects, plan) -> Plan:
-    verdict = idle_verdict(rec, now, settings, activity_at)
+    verdict, rec = idle_decision(rec, now, spec, settings, awake=True, activity_at=activity_at)
+    latest = latest_activity(rec, activity_at)
+    if latest is not None and now - latest < IN_FLIGHT_GUARD_SECONDS:
+        return plan(READY, f"ready; used {int(now - latest)} s ago, a request may still be running", rec, *effects,
+                    sleeps_at=verdict.sleep_at)
     if rec.lease_active(now):
         return plan(READY, f"ready; kept awake by a lease for {int(rec.lease_until - now)} s more", rec, *effects,
                     sleeps_at=None)
@@ -427,11 +498,12 @@ def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_s
         in_service_for = now - rec.in_service_since if rec.in_service_since is not None else 0.0
         if in_service_for < settings.min_in_service_seconds:
             grace_end = (rec.in_service_since or now) + settings.min_in_service_seconds
+            sleeps_at = None if verdict.sleep_at is None else max(grace_end, verdict.sleep_at)
             return plan(READY, f"ready; InService for {int(in_service_for)} s, within the "
                                f"{settings.min_in_service_seconds} s grace period", rec, *effects,
-                        sleeps_at=max(grace_end, verdict.sleeps_at or grace_end))
-        if not verdict.sleep:
-            return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=verdict.sleeps_at)
+                        sleeps_at=sleeps_at)
+        if verdict.action != SLEEP_NOW:
+            return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=verdict.sleep_at)
     if confirmation is None:
         return Plan(READY, "confirming before the delete", rec, needs_confirmation=True)
     if not confirmation.opted_in:

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
-from .settings import ENDPOINT_NAME_RE, SettingsError, _int
+from .settings import BUCKET_RE, ENDPOINT_NAME_RE, TABLE_RE, SettingsError, _int
 
 SAGEMAKER_MAX_BODY_BYTES = 6 * 1024 * 1024
 LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456
@@ -34,9 +34,7 @@ DEFAULT_MAX_BODY_BYTES = (LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_OVERHEAD_BYTES) // 4
 MAX_INLINE_RESPONSE_BYTES = LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_OVERHEAD_BYTES
 INLINE_MESSAGE_BYTES = 200 * 1024  # SQS allows 256 KiB per message; the rest is headroom for the envelope
 QUEUE_URL_RE = re.compile(r"^https?://\S+/[0-9]{12}/[A-Za-z0-9_-]{1,80}$")
-BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 
 class SettingsError(ValueError):
@@ -40,7 +42,7 @@ class Settings:
     table_name: str
     endpoints: Mapping[str, EndpointSpec]
     idle_timeout_seconds: int = 900
-    min_in_service_seconds: int = 300
+    min_in_service_seconds: int = 120
     wake_estimate_seconds: int = 480
     failure_backoff_seconds: int = 300
     max_failure_retries: int = 3
@@ -54,6 +56,11 @@ class Settings:
     keep_warm_tag_key: str = "sleepwake:keep-warm"
     # Read invocations from CloudWatch as activity (for callers that do not record it themselves).
     cloudwatch_activity: bool = True
+    # Idle policy (sleepwake.policy): "adaptive" (default), "fixed" (idle_timeout_seconds, checked every tick),
+    # "breakeven", "always-on", or a preset such as "fixed-15-15".
+    policy: str = "adaptive"
+    # What a request that has to wait for a wake is worth, in seconds of the instance's price (None = the wake).
+    cold_start_penalty_seconds: int | None = None
     # A create claimed this long ago without an endpoint appearing is considered lost (the claimer died).
     create_claim_timeout_seconds: int = 120
 
@@ -151,6 +158,15 @@ def _fleet_tag(env: Mapping[str, str]) -> tuple[str | None, str]:
     return key.strip(), value.strip()
 
 
+def _policy(env: Mapping[str, str]) -> str:
+    from .policy import PRESETS  # noqa: PLC0415 - policy is stdlib-only and cheap, but settings stays minimal
+
+    name = env.get("SLEEPWAKE_POLICY", "").strip() or "adaptive"
+    if name not in PRESETS:
+        raise SettingsError(f"SLEEPWAKE_POLICY must be one of {', '.join(PRESETS)}, got {name!r}")
+    return name
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     table = env.get("SLEEPWAKE_TABLE_NAME", "").strip()
@@ -169,7 +185,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         keep_warm_tag_key=env.get("SLEEPWAKE_KEEP_WARM_TAG_KEY", "").strip() or "sleepwake:keep-warm",
         cloudwatch_activity=_bool(env, "SLEEPWAKE_CLOUDWATCH_ACTIVITY", True),
         idle_timeout_seconds=_int(env, "SLEEPWAKE_IDLE_TIMEOUT_SECONDS", 900, minimum=60),
-        min_in_service_seconds=_int(env, "SLEEPWAKE_MIN_IN_SERVICE_SECONDS", 300),
+        min_in_service_seconds=_int(env, "SLEEPWAKE_MIN_IN_SERVICE_SECONDS", 120),
+        policy=_policy(env),
+        cold_start_penalty_seconds=(_int(env, "SLEEPWAKE_COLD_START_PENALTY_SECONDS", 0)
+                                    if env.get("SLEEPWAKE_COLD_START_PENALTY_SECONDS", "").strip() else None),
         wake_estimate_seconds=_int(env, "SLEEPWAKE_WAKE_ESTIMATE_SECONDS", 480, minimum=1),
         failure_backoff_seconds=_int(env, "SLEEPWAKE_FAILURE_BACKOFF_SECONDS", 300, minimum=1),
         max_failure_retries=_int(env, "SLEEPWAKE_MAX_FAILURE_RETRIES", 3, maximum=20),

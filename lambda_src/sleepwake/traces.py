@@ -190,10 +190,11 @@ def _count(cell: str, source: str, line_num: int, what: str) -> int:
     return count
 
 
-def write_azure(handle: TextIO, traces: list[tuple[str, str, str, list[int]]]) -> None:
-    """Write rows (function, owner, app, per-minute counts) in the Azure Functions 2019 column format."""
+def write_azure(handle: TextIO, traces: list[tuple[str, str, str, list[int]]], *, minute_suffix: str = "") -> None:
+    """Write rows (function, owner, app, per-minute counts) in the Azure Functions 2019 column format; the
+    published files name their minute columns `1_minute`, ... (`minute_suffix="_minute"`)."""
     minutes = max((len(counts) for *_, counts in traces), default=0)
     writer = csv.writer(handle, lineterminator="\n")
-    writer.writerow([*AZURE_KEY_COLUMNS, *(str(i) for i in range(1, minutes + 1))])
+    writer.writerow([*AZURE_KEY_COLUMNS, *(f"{i}{minute_suffix}" for i in range(1, minutes + 1))])
     for function, owner, app, counts in traces:
         writer.writerow([function, owner, app, *counts, *([0] * (minutes - len(counts)))])

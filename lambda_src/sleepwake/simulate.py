@@ -1,0 +1,601 @@
+"""Replay invocation traces through the idle policies: `python -m sleepwake.simulate --trace FILE --policy all`.
+
+The model, exact and deliberately simple:
+
+- Time comes in bins (one minute in the Azure format; a timestamp,count CSV keeps its own bins). The requests
+  of a bin all arrive at its start and take no time to serve.
+- The endpoint starts asleep. A wake started at s makes it ready at s + W and is billed from s until it is
+  deleted (or the trace ends). A request that finds it asleep starts a wake and waits until it is ready; one
+  that finds it waking waits until it is ready. A request with a wait > 0 is a cold start and costs a penalty
+  of `--cold-start-penalty-minutes` of the instance's price. Total cost = billing + penalties.
+- The policy (`sleepwake.policy.decide`, the manager's own code) is consulted at every tick, one minute apart
+  from the start of the trace, after the requests of that instant. It can wake a sleeping endpoint (pre-warm)
+  or delete a ready one. An endpoint that is still waking is never deleted, nor one ready for less than
+  `--min-ready-minutes` (the manager's grace period after InService; by default the manager's own default, 2).
+- The idle history is fed exactly as the manager feeds it: `IdleHistory.observe(tick, last activity)` once
+  per tick, where the activity is a request's arrival. `--request-counts` also passes how many requests came
+  (the manager records activity times only, so by default the simulation does not).
+- For speed the replay jumps from event to event (a request, a wake becoming ready, the decision's own
+  `sleep_at` / `wake_at`); `simulate_endpoint(..., jump=False)` ticks every minute instead, and the tests
+  check that both give identical results.
+
+Reference costs, per endpoint:
+
+- offline optimum: the cheapest schedule that knows the future but wakes only on a request. Requests that
+  arrive while a wake is under way are cold starts too, so neighbouring gaps interact: sleeping right after a
+  request can make the next few requests pay a penalty. The exact optimum is a dynamic programme over the
+  requests with two states, "asleep when request i arrives" and "ready when request i arrives"
+  (`offline_optimum`).
+- clairvoyant optimum: may also pre-warm, so no request ever waits: W for the first wake plus, per gap between
+  requests, min(gap, W) of billing. With a penalty below W a schedule that accepts cold starts could be
+  cheaper; at the default (penalty = W) nothing is. Pre-warming policies can beat the offline optimum, so their
+  ratio can be below 1; none can beat this one.
+
+The ratio of a policy is its total cost over the offline optimum. Endpoints without any request have no
+optimum (it is 0): they are counted, reported and left out of the ratios. For a file of many endpoints the
+table shows the median, p90 and aggregate (sum of costs over sum of optima) ratio. Every policy on every
+endpoint is independent, so `--jobs` workers (2 by default) split the endpoints between them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from .core import IN_FLIGHT_GUARD_SECONDS
+from .policy import ALL_PRESETS, PRESETS, SLEEP, WAKE, IdleHistory, PolicyConfig, decide
+from .pricing import UnknownInstanceType, hourly_price
+from .settings import Settings
+from .traces import EndpointTrace, TraceError, parse_timestamp, read_trace
+
+TICK_SECONDS = 60.0
+DEFAULT_WAKE_MINUTES = 8.0
+DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
+BENCH_COMMAND = ("python -m sleepwake.simulate --trace ../shared/traces/azure_functions_2019_1350_per_minute.csv"
+                 " --policy all")
+
+
+@dataclass
+class EndpointResult:
+    """One policy on one endpoint. Costs in seconds of the instance's price (price-independent)."""
+
+    billed_seconds: float = 0.0
+    requests: int = 0
+    cold_starts: int = 0
+    wakes: int = 0
+    prewarms: int = 0  # wakes the policy started without a waiting request
+    waits: dict[float, int] = field(default_factory=dict)  # wait in seconds -> requests (cold starts only)
+
+    def cost_seconds(self, penalty_seconds: float) -> float:
+        return self.billed_seconds + self.cold_starts * penalty_seconds
+
+    def as_tuple(self) -> tuple:
+        return (self.billed_seconds, self.requests, self.cold_starts, self.wakes, self.prewarms,
+                tuple(sorted(self.waits.items())))
+
+
+# ----------------------------------------------------------------------------------------------- the replay
+def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = True, keep_warm: Any = None,
+                      min_ready_seconds: float = 0.0, request_counts: bool = False) -> EndpointResult:
+    """Replay one endpoint's trace through one policy (see the module docstring for the model).
+
+    `jump=False` consults the policy at every tick instead of jumping between events (same result, slower).
+    `min_ready_seconds` models the manager's grace period: no deletion sooner than this after becoming ready.
+    `request_counts` tells the idle history how many requests came at each tick; the manager records activity
+    times only, so by default it does not.
+    """
+    wake = cfg.wake_seconds
+    start, end = trace.start, trace.end
+    requests = trace.requests
+    n_requests = len(requests)
+    result = EndpointResult()
+    waits = result.waits
+
+    asleep, waking, ready = 0, 1, 2
+    state = asleep
+    wake_start: float | None = None
+    ready_at = 0.0
+    history = IdleHistory()
+    last_activity: float | None = None
+    i = 0  # next request
+    k = 0  # tick index: the tick is at start + k * TICK_SECONDS
+    n_ticks = max(0, math.ceil((end - start) / TICK_SECONDS - 1e-9))
+
+    while k < n_ticks:
+        now = start + k * TICK_SECONDS
+        # the requests up to and including this instant, each at its own time
+        arrived = 0
+        while i < n_requests and requests[i][0] <= now:
+            when, count = requests[i]
+            i += 1
+            arrived += count
+            result.requests += count
+            if state == asleep:
+                state, wake_start, ready_at = waking, when, when + wake
+                result.wakes += 1
+            elif state == waking and when >= ready_at:
+                state = ready
+            if state == waking:
+                wait = ready_at - when
+                result.cold_starts += count
+                waits[wait] = waits.get(wait, 0) + count
+            last_activity = when
+        if state == waking and now >= ready_at:
+            state = ready
+        history = history.observe(now, last_activity, wake_seconds=wake,
+                                  requests=arrived if request_counts else None)
+        decision = decide(cfg, history, now=now, awake=state != asleep, awake_since=wake_start,
+                          keep_warm=keep_warm)
+        action = decision.action
+        if state == asleep:
+            if action == WAKE:
+                state, wake_start, ready_at = waking, now, now + wake
+                result.wakes += 1
+                result.prewarms += 1
+                next_event = ready_at
+            else:
+                next_event = decision.wake_at
+        else:
+            # never deleted while waking, within `min_ready_seconds` of becoming ready, nor while a request may
+            # still be running (the manager's in-flight guard)
+            deletable_at = max(ready_at + min_ready_seconds,
+                               (last_activity if last_activity is not None else -math.inf) + IN_FLIGHT_GUARD_SECONDS)
+            if action == SLEEP and state == ready and now >= deletable_at:
+                result.billed_seconds += now - wake_start  # type: ignore[operator]
+                state, wake_start = asleep, None
+                next_event = now + TICK_SECONDS  # what comes next is decided at the next tick
+            elif action == SLEEP:
+                next_event = deletable_at
+            elif decision.sleep_at is None:
+                next_event = None
+            else:
+                next_event = max(deletable_at, decision.sleep_at)
+        if not jump:
+            k += 1
+            continue
+        upcoming = requests[i][0] if i < n_requests else math.inf
+        if next_event is not None and next_event < upcoming:
+            upcoming = next_event
+        if upcoming == math.inf:
+            break
+        k_next = math.ceil((upcoming - start) / TICK_SECONDS - 1e-9)
+        k = k_next if k_next > k else k + 1
+
+    # requests after the last tick
+    while i < n_requests:
+        when, count = requests[i]
+        i += 1
+        result.requests += count
+        if state == asleep:
+            state, wake_start, ready_at = waking, when, when + wake
+            result.wakes += 1
+        elif state == waking and when >= ready_at:
+            state = ready
+        if state == waking:
+            wait = ready_at - when
+            result.cold_starts += count
+            waits[wait] = waits.get(wait, 0) + count
+    if state != asleep:
+        result.billed_seconds += end - wake_start  # type: ignore[operator]
+    return result
+
+
+# ------------------------------------------------------------------------------------------ reference costs
+@dataclass(frozen=True)
+class Optimum:
+    cost_seconds: float  # billing + penalties, in seconds of the instance's price
+    billed_seconds: float
+    cold_starts: int
+
+
+def offline_optimum(trace: EndpointTrace, wake_seconds: float, penalty_seconds: float) -> Optimum:
+    """The cheapest schedule that knows the future and wakes only on requests (costs in seconds of price).
+
+    Requests r_0 < r_1 < ... with counts c_i. Two values per request:
+      asleep[i]: least cost of everything before r_i, given the endpoint is asleep when r_i arrives;
+      ready[i]:  least cost up to r_i, given it is ready when r_i arrives (billing counted up to r_i).
+    A wake at r_a is ready at R = r_a + W; every request in [r_a, R) waits (c_i penalties each); r_b is the
+    first request at or after R. From there it either sleeps at R (-> asleep[b]) or stays to r_b
+    (-> ready[b], + r_b - R). From ready[j] it stays to r_{j+1} (-> ready[j+1], + the gap) or sleeps right
+    after serving r_j (-> asleep[j+1]). Sleeping any later than that before the next request only costs more,
+    and an endpoint is never deleted while waking. Billing stops at the end of the trace. The answer is
+    asleep[n]; O(n) with a two-pointer scan for b.
+    """
+    reqs = trace.requests
+    n = len(reqs)
+    if n == 0:
+        return Optimum(0.0, 0.0, 0)
+    none = (math.inf, 0.0, 0)
+    asleep: list[tuple[float, float, int]] = [none] * (n + 1)  # (cost, billed, cold starts)
+    ready: list[tuple[float, float, int]] = [none] * (n + 1)
+    asleep[0] = (0.0, 0.0, 0)
+    end = trace.end
+    cold_prefix = [0]
+    for _, count in reqs:
+        cold_prefix.append(cold_prefix[-1] + count)
+    b = 0
+    for i in range(n):
+        r_i = reqs[i][0]
+        cost, billed, cold = asleep[i]
+        if cost < math.inf:
+            ready_time = r_i + wake_seconds
+            b = max(b, i + 1)
+            while b < n and reqs[b][0] < ready_time:
+                b += 1
+            waited = cold_prefix[b] - cold_prefix[i]
+            woken = min(ready_time, end) - r_i
+            state = (cost + woken + penalty_seconds * waited, billed + woken, cold + waited)
+            if state[0] < asleep[b][0]:
+                asleep[b] = state
+            if b < n:
+                stay = reqs[b][0] - ready_time
+                if state[0] + stay < ready[b][0]:
+                    ready[b] = (state[0] + stay, state[1] + stay, state[2])
+        cost, billed, cold = ready[i]
+        if cost < math.inf:
+            if cost < asleep[i + 1][0]:
+                asleep[i + 1] = ready[i]
+            if i + 1 < n:
+                stay = reqs[i + 1][0] - r_i
+                if cost + stay < ready[i + 1][0]:
+                    ready[i + 1] = (cost + stay, billed + stay, cold)
+    return Optimum(*asleep[n])
+
+
+def clairvoyant_optimum(trace: EndpointTrace, wake_seconds: float) -> float:
+    """W for the first wake plus min(gap, W) per gap between requests: every request finds it ready."""
+    reqs = trace.requests
+    if not reqs:
+        return 0.0
+    cost = wake_seconds
+    for (a, _), (b, _) in zip(reqs, reqs[1:]):
+        cost += min(b - a, wake_seconds)
+    return cost
+
+
+# ------------------------------------------------------------------------------------------------ the runs
+@dataclass(frozen=True)
+class RunOptions:
+    policies: tuple[str, ...]
+    wake_seconds: float
+    hourly_price: float
+    penalty_seconds: float
+    overrides: tuple[tuple[str, Any], ...] = ()
+    keep_warm: str | None = None
+    min_ready_seconds: float = 0.0
+    request_counts: bool = False
+
+    def configs(self) -> list[PolicyConfig]:
+        extra = dict(self.overrides)
+        configs = []
+        for name in self.policies:
+            params = dict(extra) if name == "fixed" else {}  # timeout/interval overrides shape plain `fixed` only
+            configs.append(PolicyConfig.named(name, wake_seconds=self.wake_seconds, hourly_price=self.hourly_price,
+                                              cold_start_penalty_seconds=self.penalty_seconds, **params))
+        return configs
+
+
+def run_endpoints(traces: Sequence[EndpointTrace], options: RunOptions) -> list[dict[str, Any]]:
+    """Per endpoint: the optimum costs and every policy's result (as plain tuples, cheap to pickle)."""
+    configs = options.configs()
+    keep_warm = None
+    if options.keep_warm:
+        from .schedule import KeepWarm
+
+        keep_warm = KeepWarm.parse(options.keep_warm)
+    rows = []
+    for trace in traces:
+        offline = offline_optimum(trace, options.wake_seconds, options.penalty_seconds)
+        rows.append({
+            "name": trace.name,
+            "requests": trace.total_requests,
+            "offline": offline.cost_seconds,
+            "offline_billed": offline.billed_seconds,
+            "offline_cold": offline.cold_starts,
+            "clairvoyant": clairvoyant_optimum(trace, options.wake_seconds),
+            "results": [simulate_endpoint(trace, cfg, keep_warm=keep_warm,
+                                          min_ready_seconds=options.min_ready_seconds,
+                                          request_counts=options.request_counts).as_tuple()
+                        for cfg in configs],
+        })
+    return rows
+
+
+def run_parallel(traces: Sequence[EndpointTrace], options: RunOptions, jobs: int) -> list[dict[str, Any]]:
+    if jobs <= 1 or len(traces) < 2 * jobs:
+        return run_endpoints(traces, options)
+    # interleave so both workers get a similar mix of busy and quiet endpoints
+    chunks = [list(traces[j::jobs]) for j in range(jobs)]
+    with multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn").Pool(jobs) as pool:
+        parts = pool.starmap(run_endpoints, [(chunk, options) for chunk in chunks])
+    rows: list[dict[str, Any] | None] = [None] * len(traces)
+    for j, part in enumerate(parts):
+        for index, row in enumerate(part):
+            rows[j + index * jobs] = row
+    return rows  # type: ignore[return-value]
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100.0
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def _wait_percentile(waits: dict[float, int], requests: int, q: float) -> float:
+    """q-th percentile wait over all requests (those not listed waited 0), nearest rank."""
+    if requests <= 0:
+        return 0.0
+    rank = max(1, math.ceil(requests * q / 100.0))
+    seen = requests - sum(waits.values())  # zero waits
+    if rank <= seen:
+        return 0.0
+    for wait in sorted(waits):
+        seen += waits[wait]
+        if rank <= seen:
+            return wait
+    return max(waits)
+
+
+def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]:
+    price = options.hourly_price
+    penalty = options.penalty_seconds
+    measured = [row for row in rows if row["offline"] > 0]
+    summary: dict[str, Any] = {
+        "endpoints": len(rows),
+        "endpoints_without_requests": len(rows) - len(measured),
+        "requests": sum(row["requests"] for row in rows),
+        "wake_minutes": options.wake_seconds / 60.0,
+        "cold_start_penalty_minutes": penalty / 60.0,
+        "hourly_price": price,
+        "policies": [],
+    }
+    offline_total = sum(row["offline"] for row in measured)
+    for p, name in enumerate(options.policies):
+        billed = requests = cold = wakes = prewarms = 0
+        waits: dict[float, int] = {}
+        ratios = []
+        cost_total = 0.0
+        for row in rows:
+            b, reqs, c, w, pw, wait_items = row["results"][p]
+            billed += b
+            requests += reqs
+            cold += c
+            wakes += w
+            prewarms += pw
+            for wait, count in wait_items:
+                waits[wait] = waits.get(wait, 0) + count
+            if row["offline"] > 0:
+                cost = b + c * penalty
+                cost_total += cost
+                ratios.append(cost / row["offline"])
+        summary["policies"].append(_policy_entry(name, billed, cold, requests, wakes, prewarms, waits, ratios,
+                                                 cost_total, offline_total, price, penalty))
+    references = (
+        ("offline-optimum", "offline", sum(row["offline_billed"] for row in rows),
+         sum(row["offline_cold"] for row in rows)),
+        ("clairvoyant", "clairvoyant", sum(row["clairvoyant"] for row in rows), 0),
+    )
+    for name, key, billed, cold in references:
+        total = sum(row[key] for row in measured)
+        ratios = [row[key] / row["offline"] for row in measured]
+        entry = _policy_entry(name, billed, cold, summary["requests"], None, None, None, ratios, total,
+                              offline_total, price, penalty)
+        entry["reference"] = True
+        summary["policies"].append(entry)
+    return summary
+
+
+def _policy_entry(name: str, billed: float, cold: int, requests: int, wakes: int | None,
+                  prewarms: int | None, waits: dict[float, int] | None, ratios: list[float], cost_total: float,
+                  offline_total: float, price: float, penalty: float) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "policy": name,
+        "billed_hours": billed / 3600.0,
+        "cost_usd": billed / 3600.0 * price,
+        "cold_starts": cold,
+        "penalty_usd": cold * penalty / 3600.0 * price,
+        "total_usd": (billed + cold * penalty) / 3600.0 * price,
+    }
+    if wakes is not None:
+        entry["wakes"] = wakes
+        entry["prewarms"] = prewarms
+    if waits is not None:
+        entry["wait_total_minutes"] = sum(w * n for w, n in waits.items()) / 60.0
+        entry["wait_p95_minutes"] = _wait_percentile(waits, requests, 95.0) / 60.0
+    entry["ratio"] = {
+        "median": percentile(ratios, 50.0),
+        "p90": percentile(ratios, 90.0),
+        "aggregate": cost_total / offline_total if offline_total > 0 else math.nan,
+    }
+    return entry
+
+
+# ------------------------------------------------------------------------------------------------- the CLI
+def _fmt(value: Any, spec: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return format(value, spec)
+
+
+def render_table(summary: dict[str, Any], *, single: bool) -> str:
+    headers = ["policy", "billed h", "cost $", "cold starts", "wait min", "p95 wait", "total $"]
+    headers += ["ratio"] if single else ["ratio med", "ratio p90", "ratio agg"]
+    lines = []
+    body = []
+    for entry in summary["policies"]:
+        ratio = entry["ratio"]
+        cells = [
+            entry["policy"] + (" *" if entry.get("reference") else ""),
+            _fmt(entry.get("billed_hours"), ".1f"),
+            _fmt(entry.get("cost_usd"), ".2f"),
+            _fmt(entry.get("cold_starts"), "d"),
+            _fmt(entry.get("wait_total_minutes"), ".0f"),
+            _fmt(entry.get("wait_p95_minutes"), ".1f"),
+            _fmt(entry.get("total_usd"), ".2f"),
+        ]
+        cells += [_fmt(ratio["aggregate"], ".3f")] if single else [
+            _fmt(ratio["median"], ".3f"), _fmt(ratio["p90"], ".3f"), _fmt(ratio["aggregate"], ".3f")]
+        body.append(cells)
+    widths = [max(len(headers[c]), *(len(row[c]) for row in body)) for c in range(len(headers))]
+    lines.append("  ".join(h.ljust(w) if c == 0 else h.rjust(w) for c, (h, w) in enumerate(zip(headers, widths))))
+    lines.append("  ".join("-" * w for w in widths))
+    for row in body:
+        lines.append("  ".join(v.ljust(w) if c == 0 else v.rjust(w) for c, (v, w) in enumerate(zip(row, widths))))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sleepwake.simulate",
+        description="Replay an invocation trace through the sleep/wake idle policies and compare their cost with"
+                    " the offline optimum.",
+    )
+    parser.add_argument("--trace", required=True, help="Azure Functions 2019 per-minute CSV, or timestamp,count CSV")
+    parser.add_argument("--policy", default="all",
+                        help=f"one of {', '.join(PRESETS)}, a comma-separated list, or all ({', '.join(ALL_PRESETS)})")
+    parser.add_argument("--wake-minutes", type=float, default=DEFAULT_WAKE_MINUTES,
+                        help="W: minutes from the start of a wake until the endpoint serves (default 8)")
+    parser.add_argument("--instance-type", default=DEFAULT_INSTANCE_TYPE,
+                        help=f"prices the billing (default {DEFAULT_INSTANCE_TYPE})")
+    parser.add_argument("--instance-count", type=int, default=1)
+    parser.add_argument("--cold-start-penalty-minutes", type=float, default=None,
+                        help="minutes of the instance's price one waiting request is worth (default: the wake minutes)")
+    parser.add_argument("--idle-timeout-minutes", type=float, default=None, help="the plain `fixed` policy's timeout")
+    parser.add_argument("--check-interval-minutes", type=float, default=None,
+                        help="the plain `fixed` policy's check interval")
+    parser.add_argument("--min-ready-minutes", type=float, default=Settings.min_in_service_seconds / 60.0,
+                        help="grace: never delete an endpoint sooner than this after it became ready (the manager's"
+                             " SLEEPWAKE_MIN_IN_SERVICE_SECONDS / 60; default: the manager's default, "
+                             f"{Settings.min_in_service_seconds / 60.0:g})")
+    parser.add_argument("--request-counts", action="store_true",
+                        help="tell the idle history how many requests came each minute, not just that some did"
+                             " (the manager records activity times only)")
+    parser.add_argument("--keep-warm", default=None,
+                        help='keep-warm schedule applied to every policy, e.g. "Mon-Fri 09:00-18:00 Europe/Paris"')
+    parser.add_argument("--start", default="1970-01-01T00:00:00Z",
+                        help="time of minute 1 of an Azure trace (ISO 8601 or epoch seconds); matters for --keep-warm")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                        help="worker processes (default: 2, or 1 on a single core)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--per-endpoint", action="store_true", help="with --json: include every endpoint's ratios")
+    return parser
+
+
+def _positive(parser: argparse.ArgumentParser, name: str, value: float | None, *, allow_zero: bool = True) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        parser.error(f"{name} must be a number {'>=' if allow_zero else '>'} 0, got {value}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _positive(parser, "--wake-minutes", args.wake_minutes)
+    _positive(parser, "--cold-start-penalty-minutes", args.cold_start_penalty_minutes)
+    _positive(parser, "--idle-timeout-minutes", args.idle_timeout_minutes)
+    _positive(parser, "--min-ready-minutes", args.min_ready_minutes)
+    _positive(parser, "--check-interval-minutes", args.check_interval_minutes, allow_zero=False)
+    if args.instance_count < 1:
+        parser.error("--instance-count must be >= 1")
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
+    if args.policy.strip() == "all":
+        names = list(ALL_PRESETS)
+    else:
+        names = [p.strip() for p in args.policy.split(",") if p.strip()]
+    unknown = [p for p in names if p not in PRESETS]
+    if unknown or not names:
+        parser.error(f"unknown policy {', '.join(unknown) or repr(args.policy)}; valid: {', '.join(PRESETS)}, all")
+    try:
+        price = hourly_price(args.instance_type, args.instance_count)
+    except (UnknownInstanceType, ValueError) as exc:
+        parser.error(str(exc))
+    if args.keep_warm:
+        from .schedule import KeepWarm
+
+        try:
+            KeepWarm.parse(args.keep_warm)
+        except ValueError as exc:
+            parser.error(f"--keep-warm: {exc}")
+    try:
+        start = parse_timestamp(args.start, "--start", 0)
+    except TraceError:
+        parser.error(f"--start: cannot parse {args.start!r}")
+    wake_seconds = args.wake_minutes * 60.0
+    penalty_minutes = args.wake_minutes if args.cold_start_penalty_minutes is None else args.cold_start_penalty_minutes
+    overrides = []
+    if args.idle_timeout_minutes is not None:
+        overrides.append(("idle_timeout_seconds", args.idle_timeout_minutes * 60.0))
+    if args.check_interval_minutes is not None:
+        overrides.append(("check_interval_seconds", args.check_interval_minutes * 60.0))
+    options = RunOptions(policies=tuple(names), wake_seconds=wake_seconds, hourly_price=price,
+                         penalty_seconds=penalty_minutes * 60.0, overrides=tuple(overrides), keep_warm=args.keep_warm,
+                         min_ready_seconds=args.min_ready_minutes * 60.0, request_counts=args.request_counts)
+
+    started = time.perf_counter()
+    try:
+        traces = read_trace(args.trace, start=start)
+    except TraceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = run_parallel(traces, options, args.jobs)
+    summary = summarise(rows, options)
+    elapsed = time.perf_counter() - started
+    summary.update({"trace": args.trace, "instance_type": args.instance_type, "instance_count": args.instance_count,
+                    "min_ready_minutes": args.min_ready_minutes, "keep_warm": args.keep_warm,
+                    "request_counts": args.request_counts,
+                    "seconds": round(elapsed, 2), "jobs": args.jobs})
+    if args.json:
+        if args.per_endpoint:
+            summary["per_endpoint"] = [
+                {"name": row["name"], "requests": row["requests"],
+                 "offline_optimum_usd": row["offline"] * price / 3600.0,
+                 "ratios": {name: (r[0] + r[2] * options.penalty_seconds) / row["offline"] if row["offline"] else None
+                            for name, r in zip(names, row["results"])}}
+                for row in rows
+            ]
+        print(json.dumps(_nan_to_none(summary), indent=2, allow_nan=False))
+        return 0
+    single = len(rows) == 1
+    print(f"trace {args.trace}: {len(rows)} endpoint{'s' if len(rows) != 1 else ''}, {summary['requests']:,} requests;"
+          f" W = {args.wake_minutes:g} min, {args.instance_type} x{args.instance_count} at ${price:.4f}/h,"
+          f" cold-start penalty = {penalty_minutes:g} min of price"
+          + (f", no sleep within {args.min_ready_minutes:g} min of ready" if args.min_ready_minutes else "")
+          + (f", keep-warm {args.keep_warm!r}" if args.keep_warm else "")
+          + (", request counts known to the policy" if args.request_counts else ""))
+    if summary["endpoints_without_requests"]:
+        print(f"{summary['endpoints_without_requests']} endpoint(s) without requests: no optimum, left out of the"
+              " ratios")
+    print(render_table(summary, single=single))
+    print("ratio = total cost (billing + penalties) / offline optimum (knows the future, wakes only on requests)"
+          + ("" if single else "; med/p90 across endpoints, agg = sum of costs / sum of optima"))
+    print("* reference schedules; clairvoyant may also pre-warm, so no request waits")
+    print(f"{elapsed:.1f} s with {args.jobs} worker{'s' if args.jobs != 1 else ''}")
+    return 0
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
