@@ -17,7 +17,7 @@ from typing import Any
 
 from . import aws
 from .clock import Clock, SystemClock
-from .core import FAILED, Confirmation, Intent, Observed, Plan, Record, decide
+from .core import FAILED, Confirmation, Intent, Observed, Plan, Record, decide, keep_warm_of
 from .endpoints import SageMakerEndpoints
 from .fleet import CloudWatchActivity, FleetDiscovery
 from .notify import Notifier, describe
@@ -291,6 +291,11 @@ class Manager:
             "cost_today_usd": round(rec.billed_today_seconds(now) / 3600.0 * price, 4) if price else None,
             "actions": [e.kind for e in plan.effects if e.kind != "notify"],
         }
+        if spec.keep_warm:
+            answer["keep_warm"] = spec.keep_warm
+            _, problem = keep_warm_of(spec)
+            if problem:
+                answer["keep_warm_error"] = problem  # a bad fleet tag is reported here and otherwise ignored
         if plan.retry_after_seconds is not None:
             answer["retry_after_seconds"] = plan.retry_after_seconds
         if not plan.ok:
