@@ -72,9 +72,12 @@ module "manager" {
       endpoint_config_name = module.realtime_endpoint[0].endpoint_config_name
       instance_type        = module.realtime_endpoint[0].instance_type
       instance_count       = module.realtime_endpoint[0].instance_count
+      keep_warm            = var.realtime.keep_warm
     }
   }
 
+  policy                 = var.realtime.policy
+  fleet                  = var.realtime.fleet ? {} : null
   idle_timeout_minutes   = var.realtime.idle_timeout_minutes
   protected              = var.realtime.protected
   notification_topic_arn = var.notification_topic_arn

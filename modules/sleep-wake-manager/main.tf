@@ -31,21 +31,23 @@ locals {
   })
 
   lambda_environment = {
-    SLEEPWAKE_TABLE_NAME              = aws_dynamodb_table.this.name
-    SLEEPWAKE_ENDPOINTS               = local.endpoints_json
-    SLEEPWAKE_FLEET_TAG               = local.fleet_enabled ? "${var.fleet.tag_key}=${var.fleet.tag_value}" : ""
-    SLEEPWAKE_KEEP_WARM_TAG_KEY       = local.fleet_enabled ? var.fleet.keep_warm_tag_key : "sleepwake:keep-warm"
-    SLEEPWAKE_CLOUDWATCH_ACTIVITY     = var.cloudwatch_activity ? "true" : "false"
-    SLEEPWAKE_IDLE_TIMEOUT_SECONDS    = tostring(var.idle_timeout_minutes * 60)
-    SLEEPWAKE_MIN_IN_SERVICE_SECONDS  = tostring(var.min_in_service_minutes * 60)
-    SLEEPWAKE_WAKE_ESTIMATE_SECONDS   = tostring(var.wake_estimate_seconds)
-    SLEEPWAKE_FAILURE_BACKOFF_SECONDS = tostring(var.failure_backoff_seconds)
-    SLEEPWAKE_MAX_FAILURE_RETRIES     = tostring(var.max_failure_retries)
-    SLEEPWAKE_PROTECTED               = var.protected ? "true" : "false"
-    SLEEPWAKE_PROTECT_TAG_KEY         = var.protect_tag_key
-    SLEEPWAKE_NOTIFY_TOPIC_ARN        = local.notification_topic_arn == null ? "" : local.notification_topic_arn
-    SLEEPWAKE_ENVIRONMENT             = var.environment_name
-    SLEEPWAKE_LOG_LEVEL               = var.log_level
+    SLEEPWAKE_TABLE_NAME                 = aws_dynamodb_table.this.name
+    SLEEPWAKE_ENDPOINTS                  = local.endpoints_json
+    SLEEPWAKE_FLEET_TAG                  = local.fleet_enabled ? "${var.fleet.tag_key}=${var.fleet.tag_value}" : ""
+    SLEEPWAKE_KEEP_WARM_TAG_KEY          = local.fleet_enabled ? var.fleet.keep_warm_tag_key : "sleepwake:keep-warm"
+    SLEEPWAKE_CLOUDWATCH_ACTIVITY        = var.cloudwatch_activity ? "true" : "false"
+    SLEEPWAKE_IDLE_TIMEOUT_SECONDS       = tostring(var.idle_timeout_minutes * 60)
+    SLEEPWAKE_MIN_IN_SERVICE_SECONDS     = tostring(var.min_in_service_minutes * 60)
+    SLEEPWAKE_POLICY                     = var.policy
+    SLEEPWAKE_COLD_START_PENALTY_SECONDS = var.cold_start_penalty_seconds == null ? "" : tostring(var.cold_start_penalty_seconds)
+    SLEEPWAKE_WAKE_ESTIMATE_SECONDS      = tostring(var.wake_estimate_seconds)
+    SLEEPWAKE_FAILURE_BACKOFF_SECONDS    = tostring(var.failure_backoff_seconds)
+    SLEEPWAKE_MAX_FAILURE_RETRIES        = tostring(var.max_failure_retries)
+    SLEEPWAKE_PROTECTED                  = var.protected ? "true" : "false"
+    SLEEPWAKE_PROTECT_TAG_KEY            = var.protect_tag_key
+    SLEEPWAKE_NOTIFY_TOPIC_ARN           = local.notification_topic_arn == null ? "" : local.notification_topic_arn
+    SLEEPWAKE_ENVIRONMENT                = var.environment_name
+    SLEEPWAKE_LOG_LEVEL                  = var.log_level
   }
 }
 

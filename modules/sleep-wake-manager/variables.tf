@@ -136,9 +136,31 @@ variable "schedule_expression" {
   }
 }
 
+variable "policy" {
+  type        = string
+  description = "Idle policy deciding when to sleep and when to pre-warm (sleepwake.policy; compare them on your own traffic with `python -m sleepwake.simulate`): `adaptive` learns each endpoint's idle gaps (sleeps when the next request is predictably far, pre-warms before it), `fixed` sleeps after `idle_timeout_minutes`, `breakeven` after the wake's cost in minutes, `always-on` never; also the presets `fixed-15-15` and `alarm-3x5+5`."
+  default     = "adaptive"
+
+  validation {
+    condition     = contains(["adaptive", "fixed", "breakeven", "always-on", "fixed-15-15", "alarm-3x5+5"], var.policy)
+    error_message = "The policy must be one of adaptive, fixed, breakeven, always-on, fixed-15-15, alarm-3x5+5."
+  }
+}
+
+variable "cold_start_penalty_seconds" {
+  type        = number
+  description = "What one request that has to wait for a wake is worth to you, in seconds of the instance's price; the adaptive and breakeven policies weigh sleeping against it. Null: the wake estimate (a waiting request is worth as much as the wake itself)."
+  default     = null
+
+  validation {
+    condition     = var.cold_start_penalty_seconds == null || try(var.cold_start_penalty_seconds >= 0 && floor(var.cold_start_penalty_seconds) == var.cold_start_penalty_seconds, false)
+    error_message = "The cold_start_penalty_seconds must be null or a whole number >= 0."
+  }
+}
+
 variable "idle_timeout_minutes" {
   type        = number
-  description = "Minutes without activity after which an endpoint is put to sleep (deleted)."
+  description = "The `fixed` policy: minutes without activity after which an endpoint is put to sleep (deleted)."
   default     = 15
 
   validation {
@@ -149,8 +171,8 @@ variable "idle_timeout_minutes" {
 
 variable "min_in_service_minutes" {
   type        = number
-  description = "Grace period: an endpoint that has been InService for less than this is never put to sleep."
-  default     = 5
+  description = "Grace period: an endpoint that has been InService for less than this is never put to sleep (it also covers CloudWatch's delay in publishing invocations). The simulator uses the same default."
+  default     = 2
 
   validation {
     condition     = var.min_in_service_minutes >= 0 && var.min_in_service_minutes <= 1440 && floor(var.min_in_service_minutes) == var.min_in_service_minutes
