@@ -123,6 +123,7 @@ def walk(wake_seconds: int = 480) -> list[dict]:
     for _ in range(4):
         clock.advance(60)
         request("request")
+        step("tick", tick)  # the schedule ticks every minute, requests or not
     while True:
         clock.advance(60)
         if step("tick", tick)["state"] == "sleeping":
