@@ -9,6 +9,7 @@ from conftest import ENDPOINT, load_event
 
 from sleepwake import aws
 from sleepwake.handlers import manager as entry
+from sleepwake.settings import SettingsError
 
 
 @pytest.fixture
@@ -84,11 +85,14 @@ def test_bad_events_get_a_named_error_and_change_nothing(handler, lambda_context
     assert snapshot() == before
 
 
-def test_bad_configuration_is_reported_naming_the_variable(handler, lambda_context, monkeypatch):
+def test_bad_configuration_fails_the_invocation_naming_the_variable(handler, lambda_context, monkeypatch):
+    # raised, not answered: a misconfigured manager must trip the Lambda errors alarm
     monkeypatch.setenv("SLEEPWAKE_IDLE_TIMEOUT_SECONDS", "soon")
     entry.reset()
-    answer = handler({"action": "status"}, lambda_context)
-    assert answer == {"ok": False, "error": "SLEEPWAKE_IDLE_TIMEOUT_SECONDS must be a whole number, got 'soon'"}
+    before = snapshot()
+    with pytest.raises(SettingsError, match="SLEEPWAKE_IDLE_TIMEOUT_SECONDS must be a whole number, got 'soon'"):
+        handler(load_event("scheduled.json"), lambda_context)
+    assert snapshot() == before
 
 
 def test_logs_are_json_with_the_endpoint_name_and_request_id(handler, lambda_context, capsys):

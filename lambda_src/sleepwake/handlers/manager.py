@@ -31,9 +31,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     request_id = getattr(context, "aws_request_id", None)
     with log_context(request_id=request_id):
         try:
-            command = parse(event)
             manager = _manager()
-            return dispatch(manager, command)
+        except SettingsError as exc:
+            # A misconfigured manager manages nothing: fail the invocation, so the errors alarm fires.
+            log_event(log, "bad configuration", logging.ERROR, error=str(exc))
+            raise
+        try:
+            return dispatch(manager, parse(event))
         except (BadEvent, SettingsError) as exc:
             log_event(log, "rejected event", logging.WARNING, error=str(exc))
             return {"ok": False, "error": str(exc)}
