@@ -117,6 +117,37 @@ def service_manager(settings: Settings, clock: Clock, endpoints: SageMakerEndpoi
     return dataclass_replace(manager, endpoints=endpoints) if endpoints is not None else manager
 
 
+@dataclass(frozen=True)
+class Services:
+    """What the gateway and the replay both work with, wired once for both."""
+
+    settings: GatewaySettings
+    manager: Manager
+    runtime: EndpointRuntime
+    requests: RequestStore
+    queue: RequestQueue
+    results: ResultStore
+    activity: ActivityRecorder
+    clock: Clock
+
+    @classmethod
+    def build(cls, manager_settings: Settings, settings: GatewaySettings, *, clock: Clock | None = None,
+              endpoints: SageMakerEndpoints | None = None, runtime: EndpointRuntime | None = None,
+              manager: Manager | None = None) -> "Services":
+        clock = clock or SystemClock()
+        manager = manager or service_manager(manager_settings, clock, endpoints)
+        endpoints = endpoints or manager.endpoints
+        return cls(settings, manager,
+                   runtime or EndpointRuntime(endpoints, read_timeout_seconds=settings.invoke_timeout_seconds),
+                   RequestStore(manager_settings.table_name), RequestQueue(settings.queue_url, settings.bucket),
+                   ResultStore(settings.bucket), ActivityRecorder(manager_settings.table_name, clock=clock), clock)
+
+    @classmethod
+    def settings_from_env(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, GatewaySettings]:
+        manager_settings = load_settings(env)
+        return manager_settings, load_gateway_settings(env, declared(manager_settings))
+
+
 def declared(settings: Settings) -> Mapping[str, object] | None:
     """The endpoints a gateway may front: any declared one; in fleet mode also tagged ones (checked per call)."""
     return None if settings.fleet_enabled else settings.endpoints
@@ -146,20 +177,15 @@ class Gateway:
     def build(cls, manager_settings: Settings, settings: GatewaySettings, *, clock: Clock | None = None,
               endpoints: SageMakerEndpoints | None = None, runtime: EndpointRuntime | None = None,
               manager: Manager | None = None) -> "Gateway":
-        clock = clock or SystemClock()
-        manager = manager or service_manager(manager_settings, clock, endpoints)
-        endpoints = endpoints or manager.endpoints
-        store = manager.store
-        return cls(settings, manager,
-                   runtime or EndpointRuntime(endpoints, read_timeout_seconds=settings.invoke_timeout_seconds),
-                   RequestStore(manager_settings.table_name), RequestQueue(settings.queue_url, settings.bucket),
-                   ResultStore(settings.bucket), ActivityRecorder(manager_settings.table_name, clock=clock),
-                   LeaseService(store, clock, settings.max_lease_minutes), clock)
+        parts = Services.build(manager_settings, settings, clock=clock, endpoints=endpoints, runtime=runtime,
+                               manager=manager)
+        return cls(settings, parts.manager, parts.runtime, parts.requests, parts.queue, parts.results,
+                   parts.activity, LeaseService(parts.manager.store, parts.clock, settings.max_lease_minutes),
+                   parts.clock)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Gateway":
-        manager_settings = load_settings(env)
-        return cls.build(manager_settings, load_gateway_settings(env, declared(manager_settings)), **kwargs)
+        return cls.build(*Services.settings_from_env(env), **kwargs)
 
     # ---- routing ------------------------------------------------------------------------------------------
     def handle(self, request: HttpRequest) -> HttpResponse:

@@ -25,16 +25,16 @@ from typing import Any, Callable, Mapping, Sequence
 
 from . import aws
 from .activity import ActivityRecorder
-from .clock import Clock, SystemClock
+from .clock import Clock
 from .core import BUSY_STATUSES
 from .endpoints import SageMakerEndpoints
-from .gateway import declared, service_manager
-from .gateway_settings import GatewaySettings, load_gateway_settings
+from .gateway import Services
+from .gateway_settings import GatewaySettings
 from .manager import ContentionError, Manager
 from .observability import get_logger, log_context, log_event
 from .queued import (DONE, FAILED, QUEUED, BadMessage, QueuedMessage, RequestQueue, RequestStore, ResultStore)
 from .runtime import EndpointRuntime, EndpointUnavailable, ModelFailed
-from .settings import Settings, load_settings
+from .settings import Settings
 
 log = get_logger("replay")
 REPLAY_STATUSES = frozenset({"InService"} | BUSY_STATUSES)  # serving a healthy configuration
@@ -76,18 +76,14 @@ class Replayer:
     def build(cls, manager_settings: Settings, settings: GatewaySettings, *, clock: Clock | None = None,
               endpoints: SageMakerEndpoints | None = None, runtime: EndpointRuntime | None = None,
               manager: Manager | None = None) -> "Replayer":
-        clock = clock or SystemClock()
-        manager = manager or service_manager(manager_settings, clock, endpoints)
-        endpoints = endpoints or manager.endpoints
-        return cls(settings, manager,
-                   runtime or EndpointRuntime(endpoints, read_timeout_seconds=settings.invoke_timeout_seconds),
-                   RequestStore(manager_settings.table_name), RequestQueue(settings.queue_url, settings.bucket),
-                   ResultStore(settings.bucket), ActivityRecorder(manager_settings.table_name, clock=clock), clock)
+        parts = Services.build(manager_settings, settings, clock=clock, endpoints=endpoints, runtime=runtime,
+                               manager=manager)
+        return cls(settings, parts.manager, parts.runtime, parts.requests, parts.queue, parts.results,
+                   parts.activity, parts.clock)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Replayer":
-        manager_settings = load_settings(env)
-        return cls.build(manager_settings, load_gateway_settings(env, declared(manager_settings)), **kwargs)
+        return cls.build(*Services.settings_from_env(env), **kwargs)
 
     @property
     def stale_after_seconds(self) -> int:
