@@ -13,7 +13,7 @@ from sleepwake.settings import SettingsError, load_settings
 
 def test_settings_parse_the_terraform_environment():
     settings = load_settings(manager_env())
-    spec = settings.endpoint(ENDPOINT)
+    spec = settings.endpoints[ENDPOINT]
     assert (spec.endpoint_config_name, spec.instance_type, spec.instance_count) == (
         "llm-endpoint-config-0001", "ml.g4dn.xlarge", 1)
     assert settings.idle_timeout_seconds == 900 and settings.protected is False

@@ -38,14 +38,9 @@ from .schedule import KeepWarm
 from .settings import EndpointSpec, Settings
 
 ASLEEP, WAKING, READY, SLEEPING, FAILED = "asleep", "waking", "ready", "sleeping", "failed"
-STATES = (ASLEEP, WAKING, READY, SLEEPING, FAILED)
 
 SERVING_STATUSES = frozenset({"InService", "Updating", "SystemUpdating", "RollingBack", "UpdateRollbackFailed"})
 BUSY_STATUSES = frozenset({"Updating", "SystemUpdating", "RollingBack"})
-KNOWN_STATUSES = frozenset(
-    {"Creating", "InService", "Updating", "SystemUpdating", "RollingBack", "Deleting", "Failed", "OutOfService",
-     "UpdateRollbackFailed"}
-)
 # Never delete an endpoint within this long of its latest activity: a real-time invocation may run for up to 60 s.
 # The simulator's requests arrive at the start of their minute and its ticks come a minute apart, so this guard
 # never binds there: what is simulated is still what is deployed.
@@ -300,21 +295,6 @@ def _fold_observation(rec: Record, obs: Observed | None, now: float) -> Record:
 def _notify(event: str, rec: Record, now: float, reason: str, **extra: Any) -> Effect:
     return Effect("notify", {"event": event, "endpoint_name": rec.endpoint_name, "reason": reason,
                              "at": now, **extra})
-
-
-def public_state(rec: Record, obs: Observed | None, now: float) -> str:
-    status = obs.status if obs else None
-    if status is None:
-        if rec.gave_up or (rec.next_retry_at is not None and now < rec.next_retry_at):
-            return FAILED
-        return WAKING if (rec.desired == "awake" or rec.lease_active(now)) else ASLEEP
-    if status == "Creating":
-        return WAKING
-    if status in BUSY_STATUSES or status == "InService":
-        return READY
-    if status == "Deleting":
-        return WAKING if rec.desired == "awake" else SLEEPING
-    return FAILED
 
 
 def decide(

@@ -55,10 +55,6 @@ class SageMakerEndpoints:
                 found[summary["EndpointName"]] = _observed(summary)
         return found
 
-    def endpoint_config_name(self, name: str) -> str | None:
-        observed = self.describe(name)
-        return observed.endpoint_config_name if observed else None
-
     def instance_of(self, config_name: str) -> tuple[str, int] | None:
         """(instance type, total instance count) of a configuration's instance variants; None if serverless."""
         answer = self._sm.describe_endpoint_config(EndpointConfigName=config_name)

@@ -68,13 +68,6 @@ class Settings:
     def fleet_enabled(self) -> bool:
         return self.fleet_tag_key is not None
 
-    def endpoint(self, name: str) -> EndpointSpec:
-        try:
-            return self.endpoints[name]
-        except KeyError:
-            known = ", ".join(sorted(self.endpoints)) or "none"
-            raise SettingsError(f"endpoint {name!r} is not managed here (managed: {known})") from None
-
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
