@@ -72,7 +72,7 @@ demo: venv ## the manager on a local AWS emulator: request -> wake -> ready -> i
 	$(PY) demo/demo.py
 
 bench: venv ## idle policies on the Azure Functions trace (figures for the README)
-	$(PY) -m sleepwake.simulate --trace $(TRACE) --policy all
+	$(PY) -m sleepwake.simulate --trace $(TRACE) --policy all --hindsight
 
 plan: build ## terraform plan ENV=dev
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false

@@ -13,8 +13,8 @@ import pytest
 from sleepwake.policy import ALL_PRESETS, PolicyConfig
 from sleepwake.schedule import KeepWarm
 from sleepwake.simulate import (
-    BENCH_COMMAND, EndpointResult, RunOptions, clairvoyant_optimum, main, offline_optimum, percentile,
-    run_endpoints, simulate_endpoint, summarise,
+    EndpointResult, RunOptions, clairvoyant_optimum, hindsight_fixed, main, offline_optimum,
+    percentile, run_endpoints, simulate_endpoint, summarise,
 )
 from sleepwake.traces import EndpointTrace
 
@@ -118,6 +118,43 @@ def test_clairvoyant_pays_one_wake_plus_the_cheaper_of_gap_or_wake():
     assert clairvoyant_optimum(trace((0, 1), (10, 1), (100, 1)), W) == (8 + 8 + 8) * MIN
     assert clairvoyant_optimum(trace((0, 1), (3, 4)), W) == (8 + 3) * MIN
     assert clairvoyant_optimum(trace(), W) == 0
+
+
+def test_hindsight_fixed_picks_the_timeout_that_catches_the_short_gap_only():
+    t = trace((0, 1), (10, 1), (100, 1))
+    # candidates 0, 10 and 90 minutes (checked every minute, no grace):
+    #   0: three wakes of 8 billed, three waits          24 + 24 = 48
+    #  10: 0-20 and 100-110 billed, two waits             30 + 16 = 46
+    #  90: 0 to the end at 120 billed, one wait          120 +  8 = 128
+    timeout, result = hindsight_fixed(t, W, W)
+    assert timeout == 10 * MIN
+    assert (result.billed_seconds, result.cold_starts, result.wakes) == (30 * MIN, 2, 2)
+    assert opt_minutes(t) == 34  # awake 0-10 (two minutes past ready), then one more wake at 100
+
+
+def test_hindsight_fixed_is_never_beaten_by_any_whole_minute_timeout():
+    # the candidates are 0 and the gaps: a timeout in between only bills more, so no other timeout wins
+    rng = random.Random(11)
+    for _ in range(60):
+        minutes = sorted(rng.sample(range(0, 150), rng.randint(1, 12)))
+        t = trace(*[(minute, rng.choice([1, 1, 3])) for minute in minutes], end_minutes=160)
+        grace = rng.choice([0.0, 120.0])
+        timeout, best = hindsight_fixed(t, W, W, min_ready_seconds=grace)
+        for minutes_idle in range(0, 61):
+            other = simulate_endpoint(t, cfg("fixed", idle_timeout_seconds=minutes_idle * MIN,
+                                              check_interval_seconds=MIN), min_ready_seconds=grace)
+            assert best.cost_seconds(W) <= other.cost_seconds(W), (t, timeout, minutes_idle)
+
+
+def test_summary_with_the_hindsight_reference():
+    options = RunOptions(policies=("breakeven",), wake_seconds=W, hourly_price=1.0, penalty_seconds=W,
+                         hindsight=True)
+    traces = [trace((0, 1), (10, 1), (100, 1)), trace()]
+    entry = summarise(run_endpoints(traces, options), options)["policies"][-1]
+    assert entry["policy"] == "best-fixed-hindsight" and entry["reference"]
+    assert entry["ratio"]["aggregate"] == pytest.approx(46 / 34)
+    assert entry["timeout_minutes"]["median"] == 10
+    assert (entry["cold_starts"], entry["wakes"]) == (2, 2)
 
 
 # ------------------------------------------------------------------------------------ policy timelines
@@ -279,6 +316,15 @@ def test_cli_table_for_one_endpoint(capsys):
     header = next(line for line in out.splitlines() if line.startswith("policy"))
     assert header.split()[-1] == "ratio" and "ratio med" not in header
     assert "adaptive" in out and "offline-optimum *" in out
+    assert "best-fixed-hindsight" not in out  # only on request
+
+
+def test_cli_hindsight_names_the_best_timeout_of_one_endpoint(capsys):
+    assert main(["--trace", str(DATA / "hourly_iso.csv"), "--policy", "breakeven", "--hindsight"]) == 0
+    out = capsys.readouterr().out
+    assert "best-fixed-hindsight *" in out
+    # hourly requests: an hour idle costs more than a wake and a wait, so the best timeout sleeps when ready
+    assert "whole trace; it is 0 min" in out
 
 
 def test_cli_many_endpoints_in_parallel_gives_the_same_figures(capsys):
@@ -327,6 +373,15 @@ def test_cli_bad_options(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_bench_command_is_the_documented_one():
-    assert BENCH_COMMAND.startswith("python -m sleepwake.simulate --trace ../shared/traces/")
-    assert EndpointResult().as_tuple()[0] == 0
+def test_cli_json_per_endpoint_names_each_best_fixed_timeout(capsys):
+    assert main(["--trace", str(DATA / "azure_small.csv"), "--policy", "breakeven", "--hindsight", "--json",
+                 "--per-endpoint", "--jobs", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["policies"][-1]["policy"] == "best-fixed-hindsight"
+    for endpoint in out["per_endpoint"]:
+        if endpoint["name"] == "fn-idle":
+            assert endpoint["best_fixed_ratio"] is None
+            continue
+        # no fixed timeout checked every minute beats the hindsight one, breakeven's 16 minutes included
+        assert 1 <= endpoint["best_fixed_ratio"] <= endpoint["ratios"]["breakeven"] + 1e-12
+        assert endpoint["best_fixed_timeout_minutes"] >= 0

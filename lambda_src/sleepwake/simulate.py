@@ -31,6 +31,10 @@ Reference costs, per endpoint:
   cheaper; at the default (penalty = W) nothing is. Pre-warming policies can beat the offline optimum, so their
   ratio can be below 1; none can beat this one.
 
+- best fixed timeout in hindsight (`--hindsight`): the `fixed` timeout, checked every minute, that would have
+  cost least on this endpoint's whole trace (`hindsight_fixed`). No online policy can know it in advance; the
+  distance between it and a learning policy is the price of learning each endpoint's traffic as it comes.
+
 The ratio of a policy is its total cost over the offline optimum. Endpoints without any request have no
 optimum (it is 0): they are counted, reported and left out of the ratios. For a file of many endpoints the
 table shows the median, p90 and aggregate (sum of costs over sum of optima) ratio. Every policy on every
@@ -58,8 +62,6 @@ from .traces import EndpointTrace, TraceError, parse_timestamp, read_trace
 TICK_SECONDS = 60.0
 DEFAULT_WAKE_MINUTES = 8.0
 DEFAULT_INSTANCE_TYPE = "ml.g4dn.xlarge"
-BENCH_COMMAND = ("python -m sleepwake.simulate --trace ../shared/traces/azure_functions_2019_1350_per_minute.csv"
-                 " --policy all")
 
 
 @dataclass
@@ -260,6 +262,32 @@ def clairvoyant_optimum(trace: EndpointTrace, wake_seconds: float) -> float:
     return cost
 
 
+def hindsight_fixed(trace: EndpointTrace, wake_seconds: float, penalty_seconds: float, *,
+                    hourly_price: float = 1.0, min_ready_seconds: float = 0.0, keep_warm: Any = None
+                    ) -> tuple[float, EndpointResult]:
+    """The best `fixed` timeout for this trace, chosen knowing all of it: (timeout in seconds, its result).
+
+    Checked every minute, like `breakeven`. The candidates are 0 and every idle gap in the trace: a timeout
+    between two neighbouring gap lengths lets the same requests find the endpoint asleep and only bills more,
+    so nothing in between is cheaper. No online policy can know this timeout in advance; it shows how much of
+    a policy's distance to the optimum is the price of learning an endpoint's traffic rather than of the rule.
+    Ties go to the shorter timeout.
+    """
+    times = [when for when, _ in trace.requests]
+    candidates = sorted({0.0, *(later - earlier for earlier, later in zip(times, times[1:]))})
+    best: tuple[float, float, EndpointResult] | None = None
+    for timeout in candidates:
+        cfg = PolicyConfig(name="fixed", wake_seconds=wake_seconds, hourly_price=hourly_price,
+                           idle_timeout_seconds=timeout, check_interval_seconds=TICK_SECONDS,
+                           cold_start_penalty_seconds=penalty_seconds)
+        result = simulate_endpoint(trace, cfg, keep_warm=keep_warm, min_ready_seconds=min_ready_seconds)
+        cost = result.cost_seconds(penalty_seconds)
+        if best is None or cost < best[0]:
+            best = (cost, timeout, result)
+    assert best is not None
+    return best[1], best[2]
+
+
 # ------------------------------------------------------------------------------------------------ the runs
 @dataclass(frozen=True)
 class RunOptions:
@@ -271,6 +299,7 @@ class RunOptions:
     keep_warm: str | None = None
     min_ready_seconds: float = 0.0
     request_counts: bool = False
+    hindsight: bool = False  # also find each endpoint's best fixed timeout in hindsight (a reference)
 
     def configs(self) -> list[PolicyConfig]:
         extra = dict(self.overrides)
@@ -305,6 +334,11 @@ def run_endpoints(traces: Sequence[EndpointTrace], options: RunOptions) -> list[
                                           request_counts=options.request_counts).as_tuple()
                         for cfg in configs],
         })
+        if options.hindsight:
+            timeout, best = hindsight_fixed(trace, options.wake_seconds, options.penalty_seconds,
+                                            hourly_price=options.hourly_price, keep_warm=keep_warm,
+                                            min_ready_seconds=options.min_ready_seconds)
+            rows[-1]["hindsight"] = (timeout, *best.as_tuple())
     return rows
 
 
@@ -394,6 +428,21 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
                               offline_total, price, penalty)
         entry["reference"] = True
         summary["policies"].append(entry)
+    if options.hindsight:
+        results = [row["hindsight"] for row in rows]
+        ratios = [(r[1] + r[3] * penalty) / row["offline"] for r, row in zip(results, rows) if row["offline"] > 0]
+        cost_total = sum(r[1] + r[3] * penalty for r, row in zip(results, rows) if row["offline"] > 0)
+        waits: dict[float, int] = {}
+        for r in results:
+            for wait, count in r[6]:
+                waits[wait] = waits.get(wait, 0) + count
+        entry = _policy_entry("best-fixed-hindsight", sum(r[1] for r in results), sum(r[3] for r in results),
+                              summary["requests"], sum(r[4] for r in results), sum(r[5] for r in results), waits,
+                              ratios, cost_total, offline_total, price, penalty)
+        entry["reference"] = True
+        entry["timeout_minutes"] = {
+            "median": percentile([r[0] / 60.0 for r, row in zip(results, rows) if row["offline"] > 0], 50.0)}
+        summary["policies"].append(entry)
     return summary
 
 
@@ -482,6 +531,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--request-counts", action="store_true",
                         help="tell the idle history how many requests came each minute, not just that some did"
                              " (the manager records activity times only)")
+    parser.add_argument("--hindsight", action="store_true",
+                        help="also show each endpoint's best fixed timeout chosen in hindsight (a reference no online"
+                             " policy can reach: it knows the whole trace)")
     parser.add_argument("--keep-warm", default=None,
                         help='keep-warm schedule applied to every policy, e.g. "Mon-Fri 09:00-18:00 Europe/Paris"')
     parser.add_argument("--start", default="1970-01-01T00:00:00Z",
@@ -543,7 +595,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides.append(("check_interval_seconds", args.check_interval_minutes * 60.0))
     options = RunOptions(policies=tuple(names), wake_seconds=wake_seconds, hourly_price=price,
                          penalty_seconds=penalty_minutes * 60.0, overrides=tuple(overrides), keep_warm=args.keep_warm,
-                         min_ready_seconds=args.min_ready_minutes * 60.0, request_counts=args.request_counts)
+                         min_ready_seconds=args.min_ready_minutes * 60.0, request_counts=args.request_counts,
+                         hindsight=args.hindsight)
 
     started = time.perf_counter()
     try:
@@ -564,7 +617,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 {"name": row["name"], "requests": row["requests"],
                  "offline_optimum_usd": row["offline"] * price / 3600.0,
                  "ratios": {name: (r[0] + r[2] * options.penalty_seconds) / row["offline"] if row["offline"] else None
-                            for name, r in zip(names, row["results"])}}
+                            for name, r in zip(names, row["results"])},
+                 **({"best_fixed_timeout_minutes": row["hindsight"][0] / 60.0,
+                     "best_fixed_ratio": (row["hindsight"][1] + row["hindsight"][3] * options.penalty_seconds)
+                     / row["offline"] if row["offline"] else None} if options.hindsight else {})}
                 for row in rows
             ]
         print(json.dumps(_nan_to_none(summary), indent=2, allow_nan=False))
@@ -583,6 +639,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("ratio = total cost (billing + penalties) / offline optimum (knows the future, wakes only on requests)"
           + ("" if single else "; med/p90 across endpoints, agg = sum of costs / sum of optima"))
     print("* reference schedules; clairvoyant may also pre-warm, so no request waits")
+    for entry in summary["policies"]:
+        if "timeout_minutes" in entry:
+            print(f"best-fixed-hindsight: each endpoint's best fixed timeout (checked every minute) chosen knowing its"
+                  f" whole trace; {'it is' if single else 'median'} {entry['timeout_minutes']['median']:g} min")
     print(f"{elapsed:.1f} s with {args.jobs} worker{'s' if args.jobs != 1 else ''}")
     return 0
 
