@@ -338,7 +338,8 @@ def run_endpoints(traces: Sequence[EndpointTrace], options: RunOptions) -> list[
             timeout, best = hindsight_fixed(trace, options.wake_seconds, options.penalty_seconds,
                                             hourly_price=options.hourly_price, keep_warm=keep_warm,
                                             min_ready_seconds=options.min_ready_seconds)
-            rows[-1]["hindsight"] = (timeout, *best.as_tuple())
+            rows[-1]["hindsight"] = best.as_tuple()
+            rows[-1]["hindsight_timeout"] = timeout
     return rows
 
 
@@ -397,25 +398,8 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
     }
     offline_total = sum(row["offline"] for row in measured)
     for p, name in enumerate(options.policies):
-        billed = requests = cold = wakes = prewarms = 0
-        waits: dict[float, int] = {}
-        ratios = []
-        cost_total = 0.0
-        for row in rows:
-            b, reqs, c, w, pw, wait_items = row["results"][p]
-            billed += b
-            requests += reqs
-            cold += c
-            wakes += w
-            prewarms += pw
-            for wait, count in wait_items:
-                waits[wait] = waits.get(wait, 0) + count
-            if row["offline"] > 0:
-                cost = b + c * penalty
-                cost_total += cost
-                ratios.append(cost / row["offline"])
-        summary["policies"].append(_policy_entry(name, billed, cold, requests, wakes, prewarms, waits, ratios,
-                                                 cost_total, offline_total, price, penalty))
+        summary["policies"].append(_simulated_entry(name, [row["results"][p] for row in rows], rows, offline_total,
+                                                    price, penalty))
     references = (
         ("offline-optimum", "offline", sum(row["offline_billed"] for row in rows),
          sum(row["offline_cold"] for row in rows)),
@@ -429,21 +413,41 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
         entry["reference"] = True
         summary["policies"].append(entry)
     if options.hindsight:
-        results = [row["hindsight"] for row in rows]
-        ratios = [(r[1] + r[3] * penalty) / row["offline"] for r, row in zip(results, rows) if row["offline"] > 0]
-        cost_total = sum(r[1] + r[3] * penalty for r, row in zip(results, rows) if row["offline"] > 0)
-        waits: dict[float, int] = {}
-        for r in results:
-            for wait, count in r[6]:
-                waits[wait] = waits.get(wait, 0) + count
-        entry = _policy_entry("best-fixed-hindsight", sum(r[1] for r in results), sum(r[3] for r in results),
-                              summary["requests"], sum(r[4] for r in results), sum(r[5] for r in results), waits,
-                              ratios, cost_total, offline_total, price, penalty)
+        entry = _simulated_entry("best-fixed-hindsight", [row["hindsight"] for row in rows], rows, offline_total,
+                                 price, penalty)
         entry["reference"] = True
-        entry["timeout_minutes"] = {
-            "median": percentile([r[0] / 60.0 for r, row in zip(results, rows) if row["offline"] > 0], 50.0)}
+        entry["timeout_minutes"] = {"median": percentile([row["hindsight_timeout"] / 60.0 for row in measured], 50.0)}
         summary["policies"].append(entry)
     return summary
+
+
+def _simulated_entry(name: str, results: list[tuple], rows: list[dict[str, Any]], offline_total: float,
+                     price: float, penalty: float) -> dict[str, Any]:
+    """The table entry of one simulated schedule: `results[i]` is its `EndpointResult.as_tuple()` on `rows[i]`."""
+    billed = requests = cold = wakes = prewarms = 0
+    waits: dict[float, int] = {}
+    ratios = []
+    cost_total = 0.0
+    for result, row in zip(results, rows):
+        b, reqs, c, w, pw, wait_items = result
+        billed += b
+        requests += reqs
+        cold += c
+        wakes += w
+        prewarms += pw
+        for wait, count in wait_items:
+            waits[wait] = waits.get(wait, 0) + count
+        if row["offline"] > 0:
+            cost = b + c * penalty
+            cost_total += cost
+            ratios.append(cost / row["offline"])
+    return _policy_entry(name, billed, cold, requests, wakes, prewarms, waits, ratios, cost_total, offline_total,
+                         price, penalty)
+
+
+def _ratio(result: tuple, row: dict[str, Any], penalty: float) -> float | None:
+    """One schedule's ratio on one endpoint (`result` as in `EndpointResult.as_tuple()`); None without an optimum."""
+    return (result[0] + result[2] * penalty) / row["offline"] if row["offline"] else None
 
 
 def _policy_entry(name: str, billed: float, cold: int, requests: int, wakes: int | None,
@@ -616,11 +620,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary["per_endpoint"] = [
                 {"name": row["name"], "requests": row["requests"],
                  "offline_optimum_usd": row["offline"] * price / 3600.0,
-                 "ratios": {name: (r[0] + r[2] * options.penalty_seconds) / row["offline"] if row["offline"] else None
-                            for name, r in zip(names, row["results"])},
-                 **({"best_fixed_timeout_minutes": row["hindsight"][0] / 60.0,
-                     "best_fixed_ratio": (row["hindsight"][1] + row["hindsight"][3] * options.penalty_seconds)
-                     / row["offline"] if row["offline"] else None} if options.hindsight else {})}
+                 "ratios": {name: _ratio(r, row, options.penalty_seconds) for name, r in zip(names, row["results"])},
+                 **({"best_fixed_timeout_minutes": row["hindsight_timeout"] / 60.0,
+                     "best_fixed_ratio": _ratio(row["hindsight"], row, options.penalty_seconds)}
+                    if options.hindsight else {})}
                 for row in rows
             ]
         print(json.dumps(_nan_to_none(summary), indent=2, allow_nan=False))
@@ -639,10 +642,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("ratio = total cost (billing + penalties) / offline optimum (knows the future, wakes only on requests)"
           + ("" if single else "; med/p90 across endpoints, agg = sum of costs / sum of optima"))
     print("* reference schedules; clairvoyant may also pre-warm, so no request waits")
-    for entry in summary["policies"]:
-        if "timeout_minutes" in entry:
-            print(f"best-fixed-hindsight: each endpoint's best fixed timeout (checked every minute) chosen knowing its"
-                  f" whole trace; {'it is' if single else 'median'} {entry['timeout_minutes']['median']:g} min")
+    if options.hindsight:
+        timeout = summary["policies"][-1]["timeout_minutes"]["median"]
+        print(f"best-fixed-hindsight: each endpoint's best fixed timeout (checked every minute) chosen knowing its"
+              f" whole trace; {'it is' if single else 'median'} {timeout:g} min")
     print(f"{elapsed:.1f} s with {args.jobs} worker{'s' if args.jobs != 1 else ''}")
     return 0
 
