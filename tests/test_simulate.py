@@ -373,15 +373,21 @@ def test_cli_bad_options(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
-def test_cli_json_per_endpoint_names_each_best_fixed_timeout(capsys):
-    assert main(["--trace", str(DATA / "azure_small.csv"), "--policy", "breakeven", "--hindsight", "--json",
-                 "--per-endpoint", "--jobs", "1"]) == 0
+def test_cli_json_per_endpoint_names_each_best_fixed_timeout(tmp_path, capsys):
+    # the hand-worked trace of test_hindsight_fixed_picks_the_timeout_that_catches_the_short_gap_only, in the
+    # Azure format (minute 1 = time 0), beside an endpoint without requests
+    minutes = [0] * 120
+    minutes[0] = minutes[10] = minutes[100] = 1
+    path = tmp_path / "two.csv"
+    path.write_text("HashFunction,HashOwner,HashApp," + ",".join(f"{m}_minute" for m in range(1, 121)) + "\n"
+                    + "fn-gaps,o,a," + ",".join(map(str, minutes)) + "\n"
+                    + "fn-idle,o,a," + ",".join("0" * 120) + "\n")
+    assert main(["--trace", str(path), "--policy", "breakeven", "--hindsight", "--json", "--per-endpoint",
+                 "--min-ready-minutes", "0", "--jobs", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["policies"][-1]["policy"] == "best-fixed-hindsight"
-    for endpoint in out["per_endpoint"]:
-        if endpoint["name"] == "fn-idle":
-            assert endpoint["best_fixed_ratio"] is None
-            continue
-        # no fixed timeout checked every minute beats the hindsight one, breakeven's 16 minutes included
-        assert 1 <= endpoint["best_fixed_ratio"] <= endpoint["ratios"]["breakeven"] + 1e-12
-        assert endpoint["best_fixed_timeout_minutes"] >= 0
+    gaps, idle = out["per_endpoint"]
+    assert gaps["best_fixed_timeout_minutes"] == 10 and gaps["best_fixed_ratio"] == pytest.approx(46 / 34)
+    # breakeven's 16 minutes: 0-26 and 100-116 billed, two waits: 42 + 16
+    assert gaps["ratios"]["breakeven"] == pytest.approx(58 / 34)
+    assert idle["best_fixed_ratio"] is None
