@@ -102,9 +102,16 @@ class Record:
     fleet: bool = False
     endpoint_config_name: str | None = None
     tags: Mapping[str, str] | None = None
+    # A request is in flight until then (sleepwake.activity: written before InvokeEndpoint, never moved back).
+    # Written by callers; the manager never sleeps before it, and a sleep commit fails if it moved.
+    busy_until: float | None = None
+    # Our sleep was committed then and its delete is pending or under way. Cleared once the endpoint is seen gone.
+    # While set, nothing new may start on the endpoint (callers' in-flight marks are refused), a wake waits for
+    # the delete and then recreates, and a second sleep is never counted or billed.
+    deleting_since: float | None = None
 
     # Fields written by others; a manager commit never writes them.
-    FOREIGN = ("last_activity", "lease_until")
+    FOREIGN = ("last_activity", "lease_until", "busy_until")
 
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
@@ -121,7 +128,7 @@ class Record:
                 known[int_field] = int(known[int_field])
         for float_field in ("last_activity", "lease_until", "wake_requested_at", "create_claimed_at",
                             "wake_started_at", "in_service_since", "sleep_started_at", "next_retry_at",
-                            "billed_seconds", "billed_day_seconds"):
+                            "billed_seconds", "billed_day_seconds", "busy_until", "deleting_since"):
             if float_field in known:
                 known[float_field] = float(known[float_field])
         for bool_field in ("gave_up", "fleet"):
@@ -133,12 +140,16 @@ class Record:
             known["tags"] = {str(k): str(v) for k, v in known["tags"].items()}
         return cls(**known)
 
-    def idle_since(self, activity_at: float | None = None) -> float | None:
+    def idle_since(self, now: float, activity_at: float | None = None) -> float | None:
         """The latest sign of use: activity (recorded, or seen in CloudWatch), a wake request, the endpoint
-        becoming ready, or a lease's end."""
-        marks = [t for t in (self.last_activity, activity_at, self.wake_requested_at, self.in_service_since,
-                             self.lease_until) if t is not None]
+        becoming ready, a request in flight or a lease (both count as use up to now while they last)."""
+        marks = [t for t in (self.last_activity, activity_at, self.wake_requested_at, self.in_service_since)
+                 if t is not None]
+        marks += [min(t, now) for t in (self.lease_until, self.busy_until) if t is not None]
         return max(marks) if marks else None
+
+    def in_flight(self, now: float) -> bool:
+        return self.busy_until is not None and self.busy_until > now
 
     def lease_active(self, now: float) -> bool:
         return self.lease_until is not None and self.lease_until > now
@@ -268,9 +279,27 @@ def _retry_after(seconds: float) -> int:
     return max(MIN_RETRY_AFTER_SECONDS, int(seconds + 0.999))
 
 
+# While our sleep's delete is pending, SageMaker may still report the endpoint as one of these.
+SLEEP_PENDING_STATUSES = SERVING_STATUSES | {"Deleting", "OutOfService"}
+
+
+def sleep_pending(rec: Record, obs: Observed | None) -> bool:
+    """Our sleep was committed and the endpoint is still there: its delete is pending or under way."""
+    return rec.deleting_since is not None and obs is not None and obs.status in SLEEP_PENDING_STATUSES
+
+
 def _fold_observation(rec: Record, obs: Observed | None, now: float) -> Record:
     """Bring the record in line with what SageMaker reports (bookkeeping only, no decisions)."""
     status = obs.status if obs else None
+    if rec.deleting_since is not None:
+        if sleep_pending(rec, obs):
+            # Our own sleep, not yet finished: billing was closed at the commit and must not restart; the
+            # endpoint is not "ours again" just because it still answers.
+            return rec
+        # Gone (the sleep finished), or a new endpoint under this name: the sleep is over either way.
+        rec = replace(rec, deleting_since=None)
+        if status is None:
+            return replace(rec, in_service_since=None)
     if status is None:
         if rec.wake_started_at is not None and rec.create_claimed_at is None:
             # Gone without our sleep (deleted by hand): close the billed period and do not fight the person who
@@ -309,11 +338,14 @@ def decide(
     reset_failures: bool = False,
     activity_at: float | None = None,
     confirmation: Confirmation | None = None,
+    activity_known: bool = True,
+    may_delete: bool = True,
 ) -> Plan:
     """Decide what to do about one endpoint. Pure: same inputs, same plan.
 
     `activity_at` is the latest invocation CloudWatch saw (fleet and app callers that record nothing);
-    `confirmation` carries the facts re-read just before a delete."""
+    `activity_known` is False when that read failed (the endpoint then counts as in use); `confirmation` carries
+    the facts re-read just before a delete; `may_delete` is False once the tick reached its blast-radius cap."""
     status = obs.status if obs else None
     before = rec
     rec = _fold_observation(rec, obs, now)
@@ -330,9 +362,11 @@ def decide(
             return Plan(state, message, before, (), protected=protected, **kw)
         return Plan(state, message, record, tuple(effects), protected=protected, **kw)
 
-    if intent is Intent.STATUS and status == "InService":
+    if intent is Intent.STATUS and status == "InService" and not sleep_pending(rec, obs):
         verdict, _ = idle_decision(rec, now, spec, settings, awake=True, activity_at=activity_at)
-        return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=None if protected else verdict.sleep_at)
+        sleeps_at = None if protected else earliest_sleep(rec, now, settings, verdict.sleep_at,
+                                                          latest_activity(rec, activity_at))
+        return plan(READY, f"ready; {verdict.reason}", rec, sleeps_at=sleeps_at)
 
     # A transition into a troubled status is reported once, by whoever sees it first.
     newly = status is not None and status != rec.last_status
@@ -347,6 +381,9 @@ def decide(
 
     if intent is Intent.WAKE:
         rec = replace(rec, desired="awake", wake_requested_at=now) if not rec.gave_up else rec
+
+    if sleep_pending(rec, obs):
+        return _finish_sleep(intent, rec, status, now, settings, plan)
 
     # ---- absent -------------------------------------------------------------------------------------------
     if status is None:
@@ -406,7 +443,8 @@ def decide(
         if intent is Intent.WAKE:
             return plan(READY, "ready", rec, *effects)
         return _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically,
-                            confirmation, activity_at, effects, plan)
+                            confirmation, activity_at, effects, plan, activity_known=activity_known,
+                            may_delete=may_delete)
 
     # ---- Deleting -----------------------------------------------------------------------------------------
     if status == "Deleting":
@@ -462,28 +500,69 @@ def decide(
     return plan(FAILED, f"unknown SageMaker status {status!r}; no action taken", rec, ok=False)
 
 
+def earliest_sleep(rec: Record, now: float, settings: Settings, policy_sleep_at: float | None,
+                   latest: float | None) -> float | None:
+    """When the endpoint may sleep at the earliest: the policy's time, but never within the grace period after
+    InService, the in-flight guard after the latest activity, a request's in-flight mark or a lease."""
+    if policy_sleep_at is None:
+        return None
+    marks = [policy_sleep_at, now]
+    if rec.in_service_since is not None:
+        marks.append(rec.in_service_since + settings.min_in_service_seconds)
+    if latest is not None:
+        marks.append(latest + IN_FLIGHT_GUARD_SECONDS)
+    marks += [t for t in (rec.busy_until, rec.lease_until) if t is not None]
+    return max(marks)
+
+
+def _finish_sleep(intent: Intent, rec: Record, status: str | None, now: float, settings: Settings, plan) -> Plan:
+    """Our sleep is committed and the endpoint still exists. The sleep finishes exactly once: nothing is counted,
+    billed or notified again, and a tick re-issues the delete (idempotent) in case the first attempt failed.
+    A wake that came after the sleep decision wins: the endpoint is recreated as soon as it is gone."""
+    wanted = rec.desired == "awake" or rec.lease_active(now)
+    if wanted:
+        deleting_left = DELETE_ESTIMATE_SECONDS if status == "Deleting" else 2 * DELETE_ESTIMATE_SECONDS
+        message = ("waking: the endpoint is being put to sleep; it is recreated as soon as the delete finishes")
+        state, retry = WAKING, _retry_after(settings.wake_estimate_seconds + deleting_left)
+    else:
+        message, state, retry = "sleeping: deleting the endpoint", SLEEPING, None
+    if intent is Intent.TICK and status != "Deleting":
+        return plan(state, message + " (delete issued again)", rec, Effect("delete", {"reason": "finishing sleep"}),
+                    retry_after_seconds=retry)
+    return plan(state, message, rec, retry_after_seconds=retry)
+
+
 def _maybe_sleep(intent, rec, now, spec, settings, force, protected, protected_statically, confirmation,
-                 activity_at, effects, plan) -> Plan:
+                 activity_at, effects, plan, *, activity_known: bool = True, may_delete: bool = True) -> Plan:
     verdict, rec = idle_decision(rec, now, spec, settings, awake=True, activity_at=activity_at)
     latest = latest_activity(rec, activity_at)
+    sleeps_at = None if protected_statically else earliest_sleep(rec, now, settings, verdict.sleep_at, latest)
+    if rec.in_flight(now):
+        return plan(READY, f"ready; a request is in flight (for up to {int(rec.busy_until - now)} s more)", rec,
+                    *effects, sleeps_at=sleeps_at)
     if latest is not None and now - latest < IN_FLIGHT_GUARD_SECONDS:
         return plan(READY, f"ready; used {int(now - latest)} s ago, a request may still be running", rec, *effects,
-                    sleeps_at=verdict.sleep_at)
+                    sleeps_at=sleeps_at)
     if rec.lease_active(now):
         return plan(READY, f"ready; kept awake by a lease for {int(rec.lease_until - now)} s more", rec, *effects,
-                    sleeps_at=None)
+                    sleeps_at=sleeps_at)
     if protected_statically:
         return plan(READY, "ready; protected from sleep", rec, *effects)
     if not force:
         in_service_for = now - rec.in_service_since if rec.in_service_since is not None else 0.0
         if in_service_for < settings.min_in_service_seconds:
-            grace_end = (rec.in_service_since or now) + settings.min_in_service_seconds
-            sleeps_at = None if verdict.sleep_at is None else max(grace_end, verdict.sleep_at)
             return plan(READY, f"ready; InService for {int(in_service_for)} s, within the "
                                f"{settings.min_in_service_seconds} s grace period", rec, *effects,
                         sleeps_at=sleeps_at)
+        if not activity_known:
+            return plan(READY, "ready; its activity could not be read this tick, so it counts as in use", rec,
+                        *effects, sleeps_at=sleeps_at)
         if verdict.action != SLEEP_NOW:
-            return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=verdict.sleep_at)
+            return plan(READY, f"ready; {verdict.reason}", rec, *effects, sleeps_at=sleeps_at)
+        if not may_delete:
+            return plan(READY, f"ready; its sleep waits for the next tick: this tick already deleted "
+                               f"{settings.max_deletes_per_tick} endpoints (SLEEPWAKE_MAX_DELETES_PER_TICK)", rec,
+                        *effects, sleeps_at=sleeps_at)
     if confirmation is None:
         return Plan(READY, "confirming before the delete", rec, needs_confirmation=True)
     if not confirmation.opted_in:
@@ -502,8 +581,8 @@ def _sleep(rec: Record, now: float, spec: EndpointSpec, reason: str, effects: li
         # Everything needed to recreate it with the same name, configuration and tags.
         remember = {"fleet": True, "endpoint_config_name": confirmation.endpoint_config_name or spec.endpoint_config_name,
                     "tags": dict(confirmation.tags if confirmation.tags is not None else spec.tags)}
-    slept = rec.close_billing(now, desired="asleep", sleep_started_at=now, create_claimed_at=None,
-                              sleeps=rec.sleeps + 1, **remember)
+    slept = rec.close_billing(now, desired="asleep", sleep_started_at=now, deleting_since=now,
+                              create_claimed_at=None, sleeps=rec.sleeps + 1, **remember)
     return plan(SLEEPING, f"sleeping: deleting the endpoint ({reason}); model and configuration stay", slept,
                 *effects, Effect("delete", {"reason": reason}),
                 _notify("sleep", rec, now, reason, awake_seconds=awake_seconds, instance_type=spec.instance_type,

@@ -122,37 +122,68 @@ class Manager:
         """Every managed endpoint: state, idle time, next decision, cost today (batched reads only)."""
         now = self.clock.now()
         observed_all = self.endpoints.list_all()
-        records = self.store.scan_endpoints()
+        records, corrupt = self.store.scan_endpoints_checked()
         specs = self.catalog(observed_all, records)
         activity = self._activity(specs, observed_all, now)
         rows = [self.run(Intent.STATUS, name, prefetched=Prefetched(records.get(name) or Record(name),
                                                                       observed_all.get(name), activity.get(name)),
-                         spec=spec) for name, spec in sorted(specs.items())]
-        return {"ok": True, "endpoints": rows, "count": len(rows),
-                "cost_today_usd": round(sum(r["cost_today_usd"] or 0.0 for r in rows), 4)}
+                         spec=spec) for name, spec in sorted(specs.items()) if name not in corrupt]
+        answer = {"ok": not corrupt, "endpoints": rows, "count": len(rows),
+                  "cost_today_usd": round(sum(r["cost_today_usd"] or 0.0 for r in rows), 4)}
+        if corrupt:
+            answer["errors"] = [{"endpoint_name": n, "error": f"corrupt record: {p}"} for n, p in sorted(corrupt.items())]
+        return answer
 
     def tick(self) -> dict[str, Any]:
-        """The schedule: reconcile every managed endpoint; one endpoint's trouble does not stop the others."""
+        """The schedule: reconcile every managed endpoint. No single failing call stops the tick: a failed batched
+        read falls back to per-endpoint reads (or, for activity, to "in use"), a corrupt record or a failing
+        endpoint is reported and the others go on. Errors are in the answer's `errors` and the log."""
         now = self.clock.now()
-        observed_all = self.endpoints.list_all()
-        records = self.store.scan_endpoints()
-        specs = self.catalog(observed_all, records)
-        activity = self._activity(specs, observed_all, now)
-        results, errors = [], []
-        for name, spec in sorted(specs.items()):
-            observed = observed_all.get(name)
-            if observed is not None and observed.status == "Failed":
-                observed = self.endpoints.describe(name)  # the listing has no failure reason
+        errors: list[dict[str, str]] = []
+
+        def attempt(step: str, read, fallback):
             try:
-                results.append(self.run(Intent.TICK, name, spec=spec, prefetched=Prefetched(
-                    records.get(name) or Record(name), observed, activity.get(name))))
-            except Exception as exc:  # noqa: BLE001 - collected and re-raised below so the error alarm fires
-                log_event(log, "tick failed", logging.ERROR, endpoint_name=name, error=str(exc))
-                errors.append((name, exc))
+                return read()
+            except Exception as exc:  # noqa: BLE001 - reported in the answer; the tick carries on without it
+                log_event(log, "tick step failed", logging.ERROR, step=step, error=aws.error_message(exc))
+                errors.append({"step": step, "error": aws.error_message(exc)})
+                return fallback
+
+        observed_all = attempt("list endpoints", self.endpoints.list_all, None)
+        records, corrupt = attempt("scan records", self.store.scan_endpoints_checked, (None, {}))
+        for name, problem in sorted(corrupt.items()):
+            log_event(log, "corrupt record left alone", logging.ERROR, endpoint_name=name, error=problem)
+            errors.append({"endpoint_name": name, "error": f"corrupt record left alone: {problem}"})
+        specs = attempt("find managed endpoints", lambda: self.catalog(observed_all or {}, records or {}),
+                        dict(self.settings.endpoints))
+        activity = attempt("read CloudWatch activity", lambda: self._activity(specs, observed_all, now), None)
+        results = []
+        deletes = 0
+        for name, spec in sorted(specs.items()):
+            if name in corrupt:
+                continue
+            prefetched = None
+            if observed_all is not None and records is not None:
+                observed = observed_all.get(name)
+                if observed is not None and observed.status == "Failed":
+                    observed = None  # the listing has no failure reason: read it singly
+                else:
+                    prefetched = Prefetched(records.get(name) or Record(name), observed,
+                                            activity.get(name) if activity is not None else None)
+            try:
+                answer = self.run(Intent.TICK, name, spec=spec, prefetched=prefetched,
+                                  activity_known=activity is not None,
+                                  may_delete=deletes < self.settings.max_deletes_per_tick)
+            except Exception as exc:  # noqa: BLE001 - reported below; the other endpoints go on
+                log_event(log, "tick failed", logging.ERROR, endpoint_name=name, error=aws.error_message(exc))
+                errors.append({"endpoint_name": name, "error": aws.error_message(exc)})
+                continue
+            deletes += "delete" in answer["actions"]
+            results.append(answer)
+        answer = {"ok": not errors and all(r["ok"] for r in results), "results": results, "deletes": deletes}
         if errors:
-            names = ", ".join(n for n, _ in errors)
-            raise RuntimeError(f"tick failed for {names}: {errors[0][1]}") from errors[0][1]
-        return {"ok": all(r["ok"] for r in results), "results": results}
+            answer["errors"] = errors
+        return answer
 
     def on_state_change(self, name: str, reported_status: str | None) -> dict[str, Any]:
         """A SageMaker state-change event: reconcile from a fresh read (events can arrive late or out of order)."""
@@ -160,16 +191,20 @@ class Manager:
         answer["reported_status"] = reported_status
         return answer
 
-    def _activity(self, specs: dict[str, EndpointSpec], observed_all: dict[str, Observed], now: float,
+    def _activity(self, specs: dict[str, EndpointSpec], observed_all: dict[str, Observed] | None, now: float,
                   ) -> dict[str, float]:
         if self.activity is None:
             return {}
-        awake = [n for n in specs if n in observed_all and observed_all[n].status != "Deleting"]
+        if observed_all is None:
+            awake = list(specs)
+        else:
+            awake = [n for n in specs if n in observed_all and observed_all[n].status != "Deleting"]
         return self.activity.latest(awake, now)
 
     # ---- the loop -----------------------------------------------------------------------------------------
     def run(self, intent: Intent, name: str, *, force: bool = False, reset_failures: bool = False,
-            spec: EndpointSpec | None = None, prefetched: Prefetched | None = None) -> dict[str, Any]:
+            spec: EndpointSpec | None = None, prefetched: Prefetched | None = None, activity_known: bool = True,
+            may_delete: bool = True) -> dict[str, Any]:
         with log_context(endpoint_name=name, intent=intent.value):
             for attempt in range(MAX_ATTEMPTS):
                 if attempt == 0 and prefetched is not None:
@@ -180,12 +215,14 @@ class Manager:
                     activity_at = None
                 spec = spec or self.spec(name, record)
                 now = self.clock.now()
-                plan = decide(intent, record, observed, now, spec, self.settings, force=force,
-                              reset_failures=reset_failures, activity_at=activity_at)
+                options = dict(force=force, reset_failures=reset_failures, activity_at=activity_at,
+                               activity_known=activity_known, may_delete=may_delete)
+                plan = decide(intent, record, observed, now, spec, self.settings, **options)
                 if plan.needs_confirmation:
                     observed, confirmation = self._confirm(name, spec, now)
-                    plan = decide(intent, record, observed, now, spec, self.settings, force=force,
-                                  reset_failures=reset_failures, activity_at=activity_at, confirmation=confirmation)
+                    # The confirmation re-read the activity: it is known now.
+                    plan = decide(intent, record, observed, now, spec, self.settings,
+                                  **{**options, "activity_known": True}, confirmation=confirmation)
                 if plan.record != record:
                     if not self.store.commit(record, plan.record, guard_activity=plan.guard_activity):
                         log_event(log, "commit lost a race; deciding again", logging.DEBUG)
@@ -270,7 +307,7 @@ class Manager:
     def _answer(self, plan: Plan, spec: EndpointSpec, observed: Observed | None, now: float,
                 activity_at: float | None) -> dict[str, Any]:
         rec = plan.record
-        since = rec.idle_since(activity_at)
+        since = rec.idle_since(now, activity_at)
         price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
         answer: dict[str, Any] = {
             "ok": plan.ok,

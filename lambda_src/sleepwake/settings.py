@@ -63,6 +63,8 @@ class Settings:
     cold_start_penalty_seconds: int | None = None
     # A create claimed this long ago without an endpoint appearing is considered lost (the claimer died).
     create_claim_timeout_seconds: int = 120
+    # The blast-radius cap: at most this many idle endpoints are deleted per tick; the rest wait for the next one.
+    max_deletes_per_tick: int = 10
 
     @property
     def fleet_enabled(self) -> bool:
@@ -189,4 +191,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         protect_tag_key=env.get("SLEEPWAKE_PROTECT_TAG_KEY", "").strip() or "sleepwake:protected",
         notify_topic_arn=env.get("SLEEPWAKE_NOTIFY_TOPIC_ARN", "").strip() or None,
         environment=env.get("SLEEPWAKE_ENVIRONMENT", "").strip() or "default",
+        max_deletes_per_tick=_int(env, "SLEEPWAKE_MAX_DELETES_PER_TICK", 10, minimum=1, maximum=1000),
     )

@@ -65,10 +65,12 @@ class StateStore:
         item = answer.get("Item")
         return Record.from_item(name, from_dynamo(item) if item else None)
 
-    def scan_endpoints(self) -> dict[str, Record]:
+    def scan_endpoints_checked(self) -> tuple[dict[str, Record], dict[str, str]]:
         """Every endpoint record, in as few reads as DynamoDB allows (1 MB a page): one per tick, not one per
-        endpoint."""
+        endpoint. Records that cannot be read are returned apart, by name with the problem, so that one corrupt
+        item never stops the others."""
         records: dict[str, Record] = {}
+        corrupt: dict[str, str] = {}
         paginator = self._db.get_paginator("scan")
         pages = paginator.paginate(TableName=self.table_name, ConsistentRead=True,
                                    FilterExpression="begins_with(pk, :prefix)",
@@ -77,8 +79,14 @@ class StateStore:
             for item in page.get("Items", []):
                 plain = from_dynamo(item)
                 name = plain["pk"][len(ENDPOINT_PREFIX):]
-                records[name] = Record.from_item(name, plain)
-        return records
+                try:
+                    records[name] = Record.from_item(name, plain)
+                except (TypeError, ValueError) as exc:
+                    corrupt[name] = str(exc)
+        return records, corrupt
+
+    def scan_endpoints(self) -> dict[str, Record]:
+        return self.scan_endpoints_checked()[0]
 
     def commit(self, old: Record, new: Record, *, guard_activity: bool = False) -> bool:
         """Write the manager's fields of `new` if nobody committed since `old` was read.
@@ -145,6 +153,28 @@ class StateStore:
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def mark_busy(self, name: str, until: float) -> str:
+        """Record that a request is in flight until `until`, before it is sent: `busy_until` only moves forward
+        and never touches `version`; a pending sleep commit conditioned on it then fails.
+
+        Refused while our sleep is committed (`deleting_since`): the endpoint is about to be deleted, so the
+        request must not start. Returns "marked", "covered" (an equal or later mark is already there) or
+        "deleting"."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key=endpoint_key(name),
+                UpdateExpression="SET busy_until = :until, endpoint_name = :name",
+                ConditionExpression="attribute_not_exists(deleting_since) AND "
+                                    "(attribute_not_exists(busy_until) OR busy_until < :until)",
+                ExpressionAttributeValues={":until": to_dynamo(float(until)), ":name": {"S": name}},
+            )
+        except self._db.exceptions.ConditionalCheckFailedException:
+            item = self._db.get_item(TableName=self.table_name, Key=endpoint_key(name), ConsistentRead=True,
+                                     ProjectionExpression="deleting_since").get("Item") or {}
+            return "deleting" if "deleting_since" in item else "covered"
+        return "marked"
 
     def set_lease(self, name: str, until: float, *, expected: float | None) -> bool:
         """Set `lease_until` if it still holds `expected` (None: no lease recorded); False when it changed meanwhile.

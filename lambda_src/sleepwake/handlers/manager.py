@@ -15,6 +15,11 @@ from ..teardown import delete_endpoints
 log = get_logger("handlers.manager")
 
 
+class TickIncomplete(RuntimeError):
+    """The tick went through every endpoint but some step failed: raised after the whole tick so that the
+    invocation counts as an error (the manager's errors alarm) while no failure stops the other endpoints."""
+
+
 @functools.lru_cache(maxsize=1)
 def _manager() -> Manager:
     return Manager.from_settings(load_settings())
@@ -49,7 +54,12 @@ def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
     if command.kind == "noop":
         return {"ok": True, "message": "nothing to do"}
     if command.kind == "tick":
-        return manager.tick()
+        answer = manager.tick()
+        if answer.get("errors"):
+            log_event(log, "tick incomplete", logging.ERROR, errors=answer["errors"], results=len(answer["results"]))
+            problems = "; ".join(f"{e.get('endpoint_name') or e.get('step')}: {e['error']}" for e in answer["errors"])
+            raise TickIncomplete(f"the tick finished with errors: {problems}"[:2000])
+        return answer
     if command.kind == "state-change":
         try:
             manager.spec(command.endpoint_name)
