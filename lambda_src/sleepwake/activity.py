@@ -1,10 +1,17 @@
 """Record that an endpoint is in use, from app code, without a DynamoDB write on every request.
 
-    from sleepwake.activity import record_activity
-    record_activity("my-endpoint")   # after each successful invoke_endpoint
+    from sleepwake.activity import ActivityRecorder
+    recorder = ActivityRecorder("sleepwake-dev-state")
+    recorder.begin("my-endpoint", max_seconds=60)   # before invoke_endpoint: the request is in flight
+    ...invoke_endpoint...
+    recorder.end("my-endpoint")                     # after it, whatever the outcome
 
-Writes are coalesced per process: at most one every `coalesce_seconds` per endpoint. The recorded time can
-therefore lag by up to that much, which is why it must stay well below the idle timeout (default 30 s vs 15 min).
+`begin` writes the endpoint's in-flight mark (`busy_until`) before the request is sent, so the manager never
+deletes the endpoint under a running request: not at the tick, and not through a sleep decided a moment earlier
+(its commit is conditioned on the mark). It refuses, with `EndpointGoingToSleep`, once a sleep is committed.
+A mark covers `max_seconds` plus a margin plus `coalesce_seconds`, so one write serves every request that starts
+within `coalesce_seconds` of it. `end` (and `record`) move `last_activity` forward, coalesced the same way: the
+recorded time can lag by up to `coalesce_seconds`, well below any idle timeout (default 30 s vs 15 min).
 """
 
 from __future__ import annotations
@@ -19,6 +26,12 @@ from .store import StateStore
 
 log = get_logger("activity")
 DEFAULT_COALESCE_SECONDS = 30.0
+# Time a caller needs around the model call itself (its own reads and writes, clock skew between functions).
+REQUEST_MARGIN_SECONDS = 15.0
+
+
+class EndpointGoingToSleep(RuntimeError):
+    """The endpoint's sleep is committed and its delete is pending: a request must not start on it."""
 
 
 class ActivityRecorder:
@@ -30,7 +43,28 @@ class ActivityRecorder:
         self.coalesce_seconds = coalesce_seconds
         self.clock = clock or SystemClock()
         self._written: dict[str, float] = {}
+        self._busy_until: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def begin(self, endpoint_name: str, max_seconds: float) -> None:
+        """Mark a request that may run `max_seconds` as in flight, before it is sent.
+
+        Raises `EndpointGoingToSleep` when a sleep is committed (wake the endpoint instead), and lets AWS errors
+        through: a request must not be sent without its mark."""
+        now = self.clock.now()
+        needed = now + max_seconds + REQUEST_MARGIN_SECONDS
+        with self._lock:
+            if self._busy_until.get(endpoint_name, 0.0) >= needed:
+                return  # our own earlier mark covers this request; sleeps cannot commit before it expires
+        until = needed + self.coalesce_seconds
+        if self.store.mark_busy(endpoint_name, until) == "deleting":
+            raise EndpointGoingToSleep(f"endpoint {endpoint_name} is being put to sleep")
+        with self._lock:
+            self._busy_until[endpoint_name] = max(until, self._busy_until.get(endpoint_name, 0.0))
+
+    def end(self, endpoint_name: str) -> bool:
+        """The request finished: its time is activity (coalesced; never raises)."""
+        return self.record(endpoint_name)
 
     def record(self, endpoint_name: str) -> bool:
         """Returns True when this call wrote to DynamoDB. Never raises: activity is advisory for the app."""

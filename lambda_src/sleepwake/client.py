@@ -400,6 +400,17 @@ class SleepwakeClient:
         kwargs = {"EndpointName": self.endpoint_name, "Body": data, "ContentType": content_type}
         if accept:
             kwargs["Accept"] = accept
+        recorder = self._recorder()
+        if recorder is not None:
+            from .activity import EndpointGoingToSleep
+
+            try:
+                # Marked in flight before it is sent, so the manager never deletes the endpoint under it.
+                recorder.begin(self.endpoint_name, self.request_timeout_seconds)
+            except EndpointGoingToSleep:
+                woken = self._ask_wake()
+                retry = woken.get("retry_after_seconds")
+                return woken.get("state") or "waking", int(retry) if retry is not None else None
         try:
             answer = self._runtime().invoke_endpoint(**kwargs)
         except ClientError as exc:
@@ -417,7 +428,9 @@ class SleepwakeClient:
                 raise GatewayError(0, f"SageMaker rejected the request: {error.get('Message')}") from exc
             retry = woken.get("retry_after_seconds")
             return woken.get("state") or "waking", int(retry) if retry is not None else None
-        self._record_activity()
+        finally:
+            if recorder is not None:
+                recorder.end(self.endpoint_name)
         return InvokeResponse(answer["Body"].read(), answer.get("ContentType") or "application/octet-stream")
 
     def _ask_wake(self) -> Mapping[str, Any]:
@@ -447,14 +460,15 @@ class SleepwakeClient:
                               retries={"mode": "standard", "total_max_attempts": 1}))
         return self._runtime_client
 
-    def _record_activity(self) -> None:
-        if not self.state_table:
-            return
+    def _recorder(self):
+        """The in-flight and activity recorder for the real-time direct mode (with `state_table`), else None."""
+        if not self.state_table or self.mode != "realtime":
+            return None
         if self._activity is None:
             from .activity import ActivityRecorder
 
             self._activity = ActivityRecorder(self.state_table)
-        self._activity.record(self.endpoint_name)
+        return self._activity
 
     def _name(self) -> str:
         return self.endpoint_name or self.api_url or "?"

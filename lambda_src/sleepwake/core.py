@@ -584,7 +584,9 @@ def _sleep(rec: Record, now: float, spec: EndpointSpec, reason: str, effects: li
     slept = rec.close_billing(now, desired="asleep", sleep_started_at=now, deleting_since=now,
                               create_claimed_at=None, sleeps=rec.sleeps + 1, **remember)
     return plan(SLEEPING, f"sleeping: deleting the endpoint ({reason}); model and configuration stay", slept,
-                *effects, Effect("delete", {"reason": reason}),
+                *effects,
+                # Notified first: the sleep is committed, and a delete that fails now is re-issued by the next tick.
                 _notify("sleep", rec, now, reason, awake_seconds=awake_seconds, instance_type=spec.instance_type,
                         instance_count=spec.instance_count),
+                Effect("delete", {"reason": reason}),
                 guard_activity=True)

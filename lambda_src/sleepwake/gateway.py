@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from typing import Any, Callable, Mapping
 
-from .activity import ActivityRecorder
+from .activity import ActivityRecorder, EndpointGoingToSleep
 from .clock import Clock, SystemClock
 from .core import FAILED, READY
 from .endpoints import SageMakerEndpoints
@@ -236,14 +236,14 @@ class Gateway:
     def _invoke_now(self, body: bytes, content_type: str, accept: str | None) -> HttpResponse:
         name = self.endpoint_name
         try:
-            result = self.runtime.invoke(name, body, content_type, accept)
+            result = self._invoke_in_flight(body, content_type, accept)
         except EndpointUnavailable as unavailable:
             answer = self._wake()
             if answer.get("state") != READY:
                 return self._unavailable(answer)
             # It became ready between the failed call and the wake: try once more, then leave it to the caller.
             try:
-                result = self.runtime.invoke(name, body, content_type, accept)
+                result = self._invoke_in_flight(body, content_type, accept)
             except EndpointUnavailable:
                 log_event(log, "endpoint flapped", logging.WARNING, sagemaker_status=unavailable.status)
                 return self._unavailable({**answer, "state": "waking",
@@ -252,8 +252,20 @@ class Gateway:
                 return self._invoke_failed(exc)
         except InvokeError as exc:
             return self._invoke_failed(exc)
-        self.activity.record(name)
         return self._model_answer(result)
+
+    def _invoke_in_flight(self, body: bytes, content_type: str, accept: str | None) -> InvokeResult:
+        """InvokeEndpoint with the request marked in flight first, so the endpoint is never deleted under it; an
+        endpoint whose sleep is already committed counts as unavailable (the caller wakes it)."""
+        name = self.endpoint_name
+        try:
+            self.activity.begin(name, self.settings.invoke_timeout_seconds)
+        except EndpointGoingToSleep as exc:
+            raise EndpointUnavailable("InService", f"{exc}; it wakes again at once") from exc
+        try:
+            return self.runtime.invoke(name, body, content_type, accept)
+        finally:
+            self.activity.end(name)
 
     def _model_answer(self, result: InvokeResult) -> HttpResponse:
         if inline_size(result.body, result.content_type) <= MAX_INLINE_RESPONSE_BYTES:

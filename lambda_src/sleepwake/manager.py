@@ -25,6 +25,7 @@ from .observability import get_logger, log_context, log_event
 from .pricing import known_price
 from .settings import EndpointSpec, Settings, SettingsError
 from .store import StateStore
+from .teardown import delete_endpoints
 
 log = get_logger("manager")
 MAX_ATTEMPTS = 6
@@ -184,6 +185,37 @@ class Manager:
         if errors:
             answer["errors"] = errors
         return answer
+
+    def teardown(self, names: list[str] | tuple[str, ...]) -> dict[str, Any]:
+        """Terraform is destroying this manager: delete the endpoints it manages so none is left running unmanaged.
+
+        Only endpoints this manager manages are touched: a name it does not manage is reported, never deleted.
+        A fleet endpoint (someone else's, opted in by tag) is treated like a sleep: kept while protected by its
+        tag, leased or with a request in flight."""
+        now = self.clock.now()
+        to_delete, kept = [], []
+        for name in sorted(set(names)):
+            if name in self.settings.endpoints:
+                to_delete.append(name)
+                continue
+            try:
+                spec = self.spec(name)
+            except SettingsError:
+                kept.append({"endpoint_name": name, "result": "not-managed",
+                             "reason": "not an endpoint this manager manages; left alone"})
+                continue
+            record = self.store.get(name)
+            tags = self.endpoints.tags(name)
+            reason = ("protected by its tag" if tags.get(self.settings.protect_tag_key, "").lower() == "true"
+                      else "a lease is active" if record.lease_active(now)
+                      else "a request is in flight" if record.in_flight(now) else None)
+            if reason is None and spec.fleet and not self.discovery.opted_in(tags):
+                reason = "no longer carries the opt-in tag"
+            if reason:
+                kept.append({"endpoint_name": name, "result": "kept", "reason": reason})
+            else:
+                to_delete.append(name)
+        return delete_endpoints(self.endpoints, to_delete, kept)
 
     def on_state_change(self, name: str, reported_status: str | None) -> dict[str, Any]:
         """A SageMaker state-change event: reconcile from a fresh read (events can arrive late or out of order)."""

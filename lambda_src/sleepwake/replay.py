@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from . import aws
-from .activity import ActivityRecorder
+from .activity import ActivityRecorder, EndpointGoingToSleep
 from .clock import Clock
 from .core import BUSY_STATUSES
 from .endpoints import SageMakerEndpoints
@@ -53,6 +53,14 @@ class Outcome:
     @property
     def retry(self) -> bool:
         return self.kind == "retry"
+
+
+def _receive_count(record: Mapping[str, Any]) -> int:
+    attributes = record.get("attributes")
+    try:
+        return max(1, int(attributes.get("ApproximateReceiveCount", "1"))) if isinstance(attributes, Mapping) else 1
+    except (TypeError, ValueError):
+        return 1
 
 
 def backoff_seconds(receive_count: int) -> int:
@@ -104,7 +112,14 @@ class Replayer:
                 log_event(log, "out of time; returned the rest of the batch", logging.WARNING,
                           returned=len(records) - index)
                 break
-            outcome = self.replay(record)
+            try:
+                outcome = self.replay(record)
+            except Exception as exc:  # noqa: BLE001 - one bad message never fails the others of its batch
+                count = _receive_count(record)
+                log_event(log, "replay of one message failed; only it is retried", logging.ERROR,
+                          message_id=record.get("messageId"), error=f"{type(exc).__name__}: {aws.error_message(exc)}",
+                          receive_count=count)
+                outcome = Outcome("retry", backoff_seconds(count), type(exc).__name__)
             if outcome.retry:
                 failures.append({"itemIdentifier": record["messageId"]})
                 self._retry_later(record, outcome.retry_after_seconds)
@@ -120,11 +135,7 @@ class Replayer:
             log_event(log, "could not delay the retry", logging.WARNING, error=aws.error_message(exc))
 
     def replay(self, record: Mapping[str, Any]) -> Outcome:
-        attributes = record.get("attributes") or {}
-        try:
-            receive_count = int(attributes.get("ApproximateReceiveCount", "1"))
-        except (TypeError, ValueError):
-            receive_count = 1
+        receive_count = _receive_count(record)
         last_attempt = receive_count >= self.settings.max_receive_count
         try:
             message = QueuedMessage.from_json(record.get("body"))
@@ -153,7 +164,7 @@ class Replayer:
             return Outcome("retry", self.stale_after_seconds, "another replay is running it")
         try:
             body = self.queue.body(message)
-            result = self.runtime.invoke(message.endpoint_name, body, message.content_type, message.accept)
+            result = self._invoke_in_flight(message, body)
         except EndpointUnavailable as exc:
             answer = self._wake()
             retry = int(answer.get("retry_after_seconds") or self.manager.settings.wake_estimate_seconds)
@@ -171,7 +182,6 @@ class Replayer:
         self.requests.update(request_id, status=DONE, finished_at=self.clock.now(), result_key=key,
                              result_content_type=result.content_type, result_bytes=len(result.body),
                              remove=("error", "dead_lettered"))
-        self.activity.record(message.endpoint_name)
         if message.body_key:
             try:
                 self.queue.delete_body(message.body_key)
@@ -180,6 +190,18 @@ class Replayer:
         log_event(log, "replayed", result_bytes=len(result.body), waited_seconds=int(self.clock.now() -
                                                                                       message.received_at))
         return Outcome("done")
+
+    def _invoke_in_flight(self, message: QueuedMessage, body: bytes):
+        """InvokeEndpoint marked in flight first (see sleepwake.activity): never deleted under the replay."""
+        name = message.endpoint_name
+        try:
+            self.activity.begin(name, self.settings.invoke_timeout_seconds)
+        except EndpointGoingToSleep as exc:
+            raise EndpointUnavailable("InService", str(exc)) from exc
+        try:
+            return self.runtime.invoke(name, body, message.content_type, message.accept)
+        finally:
+            self.activity.end(name)
 
     def _rejected(self, message: QueuedMessage, exc: ModelFailed) -> Outcome:
         """The model refused this input: a final answer, stored like a result, so the caller can read why."""

@@ -28,8 +28,10 @@ class TeardownBlocked(RuntimeError):
     """An endpoint could not be deleted; raised so that the Terraform destroy stops before the manager goes."""
 
 
-def delete_endpoints(endpoints: SageMakerEndpoints, names: Iterable[str]) -> dict[str, Any]:
-    results, blocked = [], []
+def delete_endpoints(endpoints: SageMakerEndpoints, names: Iterable[str],
+                     kept: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """Delete `names` (endpoints the manager manages and may delete); `kept` are reported as they are."""
+    results, blocked = list(kept), []
     for name in sorted(set(names)):
         observed = endpoints.describe(name)
         if observed is None:
@@ -51,4 +53,5 @@ def delete_endpoints(endpoints: SageMakerEndpoints, names: Iterable[str]) -> dic
         raise TeardownBlocked(
             "the manager is being destroyed but SageMaker would not delete " + "; ".join(blocked)
             + ". Nothing was left running unmanaged: apply again once the endpoint has settled.")
-    return {"ok": True, "action": "teardown", "endpoints": results}
+    return {"ok": True, "action": "teardown",
+            "endpoints": sorted(results, key=lambda r: r["endpoint_name"])}

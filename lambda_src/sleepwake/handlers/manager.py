@@ -10,7 +10,6 @@ from ..events import BadEvent, Command, parse
 from ..manager import Manager
 from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
 from ..settings import SettingsError, load_settings
-from ..teardown import delete_endpoints
 
 log = get_logger("handlers.manager")
 
@@ -50,7 +49,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
 
 def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
     if command.kind == "teardown":
-        return delete_endpoints(manager.endpoints, command.endpoint_names)
+        return manager.teardown(command.endpoint_names)
     if command.kind == "noop":
         return {"ok": True, "message": "nothing to do"}
     if command.kind == "tick":
