@@ -48,6 +48,7 @@ locals {
     SLEEPWAKE_NOTIFY_TOPIC_ARN           = local.notification_topic_arn == null ? "" : local.notification_topic_arn
     SLEEPWAKE_ENVIRONMENT                = var.environment_name
     SLEEPWAKE_LOG_LEVEL                  = var.log_level
+    SLEEPWAKE_MAX_DELETES_PER_TICK       = tostring(local.fleet_enabled ? var.fleet.max_deletes_per_tick : 10)
   }
 }
 

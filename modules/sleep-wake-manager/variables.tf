@@ -86,11 +86,12 @@ variable "endpoints" {
 
 variable "fleet" {
   type = object({
-    tag_key           = optional(string, "auto-maintain")
-    tag_value         = optional(string, "true")
-    keep_warm_tag_key = optional(string, "sleepwake:keep-warm")
+    tag_key              = optional(string, "auto-maintain")
+    tag_value            = optional(string, "true")
+    keep_warm_tag_key    = optional(string, "sleepwake:keep-warm")
+    max_deletes_per_tick = optional(number, 10)
   })
-  description = "Fleet mode: also manage every endpoint of this account and region that carries the tag `tag_key = tag_value` (found through the tagging API), including endpoints deployed outside Terraform. `keep_warm_tag_key` names the tag that holds a fleet endpoint's keep-warm schedule. Null (the default) turns fleet mode off; `{}` turns it on with the defaults."
+  description = "Fleet mode: also manage every endpoint of this account and region that carries the tag `tag_key = tag_value` (found through the tagging API), including endpoints deployed outside Terraform. `keep_warm_tag_key` names the tag that holds a fleet endpoint's keep-warm schedule. `max_deletes_per_tick` caps how many idle endpoints one tick deletes (the blast radius of a bad policy or clock); the rest wait for the next tick and their status says so. Null (the default) turns fleet mode off; `{}` turns it on with the defaults."
   default     = null
 
   validation {
@@ -115,6 +116,11 @@ variable "fleet" {
       false
     )
     error_message = "The fleet keep_warm_tag_key must be a tag key of 1-128 letters, digits, spaces and _ . : / = + - @ (no leading or trailing space, not starting with aws:) and differ from tag_key."
+  }
+
+  validation {
+    condition     = var.fleet == null || try(var.fleet.max_deletes_per_tick >= 1 && var.fleet.max_deletes_per_tick <= 1000 && floor(var.fleet.max_deletes_per_tick) == var.fleet.max_deletes_per_tick, false)
+    error_message = "The fleet max_deletes_per_tick must be a whole number from 1 to 1000."
   }
 }
 
