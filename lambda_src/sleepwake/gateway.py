@@ -201,7 +201,7 @@ class Gateway:
             return self._guarded(lambda r: self._get_request(r, match.group(1)), request)
         methods = self._routes.get(path)
         if methods is None:
-            return error_response(404, f"no route {method} {path}; the gateway serves POST /invoke, "
+            return error_response(404, f"no route {clip(method, 20)} {clip(path)}; the gateway serves POST /invoke, "
                                        "GET /requests/{id}, GET /status and GET|POST|DELETE /lease")
         if method not in methods:
             return self._not_allowed(method, path, sorted(methods))
@@ -226,7 +226,8 @@ class Gateway:
 
     @staticmethod
     def _not_allowed(method: str, path: str, allowed: list[str]) -> HttpResponse:
-        response = error_response(405, f"{method} is not allowed on {path}; use {' or '.join(allowed)}")
+        response = error_response(405, f"{clip(method, 20)} is not allowed on {clip(path)}; use "
+                                        f"{' or '.join(allowed)}")
         return HttpResponse(response.status, response.body, response.content_type, {"Allow": ", ".join(allowed)})
 
     # ---- POST /invoke -------------------------------------------------------------------------------------

@@ -49,11 +49,11 @@ def token_hash(token: str) -> str:
 def bearer_token(headers: Mapping[str, str] | None, identity_source: Sequence[str] | None = None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; None when there is none or another scheme."""
     value = None
-    for key, header in (headers or {}).items():
-        if key.lower() == "authorization":
+    for key, header in (headers.items() if isinstance(headers, Mapping) else ()):
+        if isinstance(key, str) and key.lower() == "authorization":
             value = header
             break
-    if value is None and identity_source:
+    if value is None and isinstance(identity_source, (list, tuple)) and identity_source:
         value = identity_source[0]
     if not isinstance(value, str):
         return None
