@@ -271,3 +271,98 @@ def test_an_authorizer_event_that_is_not_an_object_is_refused(stack, event):
 
 def test_endpoint_constant_is_a_valid_name():
     assert parse({"action": "status", "endpoint_name": ENDPOINT}).endpoint_name == ENDPOINT
+
+
+# ---- every part of every sample event, replaced by every wrong type ----------------------------------------------
+WRONG = [None, 7, 2.5, True, "", "x" * 5000, [], ["a", 1], {}, {"a": {"b": []}}]
+
+
+def mutations(event):
+    """(path, mutated event) for every node of `event` replaced by every value of WRONG."""
+    def paths(node, prefix=()):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield prefix + (key,)
+                yield from paths(value, prefix + (key,))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield prefix + (index,)
+                yield from paths(value, prefix + (index,))
+
+    for path in list(paths(event)):
+        for wrong in WRONG:
+            mutated = copy.deepcopy(event)
+            target = mutated
+            for part in path[:-1]:
+                target = target[part]
+            target[path[-1]] = copy.deepcopy(wrong)
+            yield path, mutated
+
+
+def test_no_malformed_gateway_event_crashes_the_gateway(stack):
+    event = http_event("GET", "/lease", None)
+    for path, mutated in mutations(event):
+        answer = gateway_entry.handler(mutated, None)
+        assert answer["statusCode"] < 500, (path, answer)
+
+
+def test_no_malformed_authorizer_event_crashes_the_authorizer(stack):
+    event = load_event("authorizer_request.json")
+    for path, mutated in mutations(event):
+        answer = authorizer_entry.handler(mutated, None)
+        assert answer == {"isAuthorized": False}, (path, answer)  # the placeholder token is no valid token
+
+
+def test_no_malformed_manager_event_crashes_the_manager(manager_handler):
+    for name in ("state_change_inservice.json", "wake.json", "scheduled.json"):
+        for path, mutated in mutations(load_event(name)):
+            answer = manager_handler(mutated, None)
+            assert isinstance(answer, dict) and "ok" in answer, (name, path)
+            if not answer["ok"]:
+                assert len(answer["error"]) < MAX_ERROR_CHARS, (name, path)
+
+
+def _still_names_the_input(event) -> bool:
+    try:
+        record = event["Records"][0]
+        return record["s3"]["object"]["key"] == "inputs/k.json" and record["eventSource"] == "aws:s3" and \
+            record["eventName"].startswith("ObjectCreated:") and record["s3"]["bucket"]["name"] == INPUT_BUCKET
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+
+
+def test_no_malformed_s3_or_sns_event_crashes_the_async_functions(async_platform, fresh_async_handlers):
+    s3_event = async_platform.s3_event("inputs/k.json", "v1")
+    s3_event["Records"][0]["s3"]["bucket"]["name"] = INPUT_BUCKET
+    before = async_platform.table_items()
+    for path, mutated in mutations(s3_event):
+        if _still_names_the_input(mutated):
+            continue  # a valid event still (a changed eventTime, size...): not what this test is about
+        answer = async_trigger.handler(mutated)
+        assert answer["ok"] is False and len(answer["error"]) < MAX_ERROR_CHARS, (path, answer)
+    assert async_platform.table_items() == before
+    sns = _sns(json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
+                           "requestParameters": {"inputLocation": f"s3://{INPUT_BUCKET}/inputs/k"},
+                           "responseParameters": {"outputLocation": "s3://out/o"}}))
+    for path, mutated in mutations(sns):
+        answer = async_notify.handler(mutated)
+        assert isinstance(answer, dict) and "ok" in answer, path
+    message = json.loads(sns["Records"][0]["Sns"]["Message"])
+    for path, mutated in mutations(message):
+        answer = async_notify.handler(_sns(json.dumps(mutated)))
+        assert isinstance(answer, dict) and "ok" in answer, path
+    assert async_platform.table_items() == before
+
+
+def test_no_malformed_state_change_event_crashes_the_replay_switch(stack, monkeypatch):
+    class Control:
+        endpoint_name = ENDPOINT
+
+        @staticmethod
+        def reconcile(reason):
+            return {"ok": True, "reason": reason}
+
+    monkeypatch.setattr(control_entry, "_control", lambda: Control())
+    for path, mutated in mutations(load_event("state_change_inservice.json")):
+        answer = control_entry.handler(mutated, None)
+        assert isinstance(answer, dict) and "ok" in answer, path
