@@ -8,8 +8,11 @@ Routes (the handler `sleepwake.handlers.gateway` turns API Gateway HTTP API even
   Retry-After throttled; 502 model error; 504 model timeout.
 * `GET /requests/{id}`: 200 status (+ result URL, + inline result when small); 400 malformed id; 404 unknown.
 * `GET /status`: 200 the manager's status answer.
-* `GET /lease`, `POST /lease {"minutes": N}`, `DELETE /lease`: 200 `{active, expires_at, seconds_left}`;
-  400 bad JSON or bad minutes.
+* `GET /lease`, `POST /lease {"minutes": N}`, `DELETE /lease`: the caller's own lease (`sleepwake.lease`: each
+  holder has one) and the endpoint's latest expiry: 200 `{holder, active, expires_at, seconds_left,
+  endpoint_lease}`; 400 bad JSON or bad minutes; 409 too many holders.
+
+Transient AWS faults (throttling, unavailability, contention) answer 503 + Retry-After on every route, never 500.
 
 Anything else is 404 (unknown path) or 405 (known path, other method). Every 4xx names the problem and changes
 nothing. docs/architecture.md has the full contract, including what API Gateway answers before this code runs.
