@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import unquote_plus
 
-from .events import BadEvent
+from .events import BadEvent, endpoint_name
 from .parsing import JsonError, clip, echo
 from .parsing import loads as strict_json
 
@@ -185,6 +185,8 @@ def parse_result(message: Any, where: str = "message") -> AsyncResult:
     if status == "Failed" and not isinstance(reason, str):
         reason = "SageMaker reported the inference as Failed without a failureReason"
     endpoint = request.get("endpointName")
+    if isinstance(endpoint, str):
+        endpoint_name(endpoint, f"{where}: requestParameters.endpointName")
     return AsyncResult(
         inference_id=inference_id,
         status=status,

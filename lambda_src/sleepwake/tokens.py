@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 from . import aws
 from .clock import Clock
+from .parsing import echo
 from .store import from_dynamo, to_dynamo
 
 TOKEN_PREFIX = "swk_"
@@ -66,7 +67,7 @@ def bearer_token(headers: Mapping[str, str] | None, identity_source: Sequence[st
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TokenError(f"a token name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; "
-                         f"got {name!r}")
+                         f"got {echo(name)}")
     return name
 
 
