@@ -227,7 +227,8 @@ def _sns(message: str) -> dict:
     (json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
                  "requestParameters": {"inputLocation": "s3://b/" + HUGE}}), "inputLocation"),
     (json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
-                 "requestParameters": {"inputLocation": "s3://bkt/k", "endpointName": HUGE}}), "endpointName"),
+                 "requestParameters": {"inputLocation": "s3://bkt/k", "endpointName": HUGE},
+                 "responseParameters": {"outputLocation": "s3://bkt/o"}}), "endpointName"),
 ])
 def test_bad_sns_messages_are_refused_naming_the_problem(async_platform, fresh_async_handlers, message, problem):
     before = async_platform.table_items()
