@@ -108,6 +108,19 @@ def test_a_throttled_create_during_a_wake_is_503_with_the_claims_retry_not_the_w
     assert stack.platform.sagemaker_endpoints() == [ENDPOINT]
 
 
+def test_a_throttled_create_without_a_held_claim_asks_for_a_short_retry(stack, faults, monkeypatch):
+    """Should the manager release its claim when CreateEndpoint is refused, the next wake retries at once: the
+    Retry-After follows the claim actually held, not a fixed guess."""
+    from dataclasses import replace
+
+    faults("sagemaker", create_endpoint="ThrottlingException")
+    store = stack.platform.store
+    original = store.get
+    monkeypatch.setattr(store, "get", lambda name: replace(original(name), create_claimed_at=None))
+    answer = stack.call("POST", "/invoke", '{"inputs": "hello"}')
+    assert answer.status == 503 and answer.headers["retry-after"] == "2"
+
+
 def test_a_lease_whose_wake_is_throttled_is_reported_as_written(stack, faults):
     faults("sagemaker", create_endpoint="ThrottlingException")
     answer = stack.call("POST", "/lease", json.dumps({"minutes": 30}))

@@ -321,13 +321,24 @@ class Gateway:
             fault = aws.transient(exc)
             if fault is None or fault.operation != "CreateEndpoint":
                 raise
-            # The manager committed its create claim before SageMaker refused: nothing is being created, and no
-            # new create starts until the claim lapses (the next wake or the manager's tick after that retries).
-            retry = max(fault.retry_after_seconds, self.manager.settings.create_claim_timeout_seconds)
+            retry = self._create_retry_after(fault)
             log_event(log, "wake deferred: CreateEndpoint refused for now", logging.WARNING, code=fault.code)
             return {"state": ASLEEP, "retry_after_seconds": retry, "wake_deferred": True,
                     "message": f"{fault.describe()}: nothing is being created yet; the wake is recorded and is "
                                f"retried within {retry} s (by the next request or the manager's tick)"}
+
+    def _create_retry_after(self, fault: aws.Transient) -> int:
+        """When a refused CreateEndpoint can next be tried. If the manager's create claim is still held, nothing
+        is being created and no new create starts until the claim lapses; without a claim, right after the fault's
+        own wait. The record cannot be read either: assume the claim, from now."""
+        timeout = self.manager.settings.create_claim_timeout_seconds
+        try:
+            claimed = self.manager.store.get(self.endpoint_name).create_claimed_at
+        except Exception:  # noqa: BLE001 - only the estimate is at stake
+            return max(fault.retry_after_seconds, timeout)
+        if claimed is None:
+            return fault.retry_after_seconds
+        return max(fault.retry_after_seconds, math.ceil(claimed + timeout - self.clock.now()))
 
     def _unavailable(self, answer: Mapping[str, Any]) -> HttpResponse:
         state = answer.get("state") or "waking"
