@@ -61,20 +61,28 @@ def lambda_context() -> LambdaContext:
 
 @pytest.fixture
 def atomic_dynamodb(monkeypatch):
-    """DynamoDB applies a conditional write atomically; moto's in-memory backend does not lock, so give it the
-    per-item atomicity the real service guarantees before racing threads against it."""
+    """DynamoDB applies a conditional write atomically and never shows a read half of a write; moto's in-memory
+    backend does not lock and updates items in place, so give it the per-item atomicity the real service
+    guarantees before racing threads against it: writes under one lock, reads a copy taken under it (a read that
+    saw the new `version` but the old fields would let two racing commits both win)."""
+    import copy
     import threading
 
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.Lock()
-    original = DynamoDBBackend.update_item
+    original_update, original_get = DynamoDBBackend.update_item, DynamoDBBackend.get_item
 
     def update_item(self, *args, **kwargs):
         with lock:
-            return original(self, *args, **kwargs)
+            return original_update(self, *args, **kwargs)
+
+    def get_item(self, *args, **kwargs):
+        with lock:
+            return copy.deepcopy(original_get(self, *args, **kwargs))
 
     monkeypatch.setattr(DynamoDBBackend, "update_item", update_item)
+    monkeypatch.setattr(DynamoDBBackend, "get_item", get_item)
 
 
 @pytest.fixture

@@ -140,7 +140,8 @@ def _with_message(message) -> dict:
 
 
 @pytest.mark.parametrize(("event", "error"), [
-    (_with_message("not json at all"), "record 0: Sns.Message is not JSON (Expecting value): 'not json at all'"),
+    (_with_message("not json at all"),
+     "record 0: Sns.Message is not JSON (Expecting value at line 1 column 1): 'not json at all'"),
     (_with_message({"invocationStatus": "Completed", "requestParameters": {"inputLocation": "s3://bkt/k"}}),
      "record 0: inferenceId is missing"),
     (_with_message({"invocationStatus": "Pending", "inferenceId": "x"}),

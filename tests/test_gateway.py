@@ -313,8 +313,10 @@ def lease(stack, minutes):
 def test_lease_lifecycle_get_extend_release(stack):
     answer = stack.call("GET", "/lease")
     assert answer.status == 200
-    assert answer.json() == {"endpoint_name": ENDPOINT, "active": False, "expires_at": None, "seconds_left": 0,
-                             "max_minutes": 120}
+    assert answer.json() == {"endpoint_name": ENDPOINT, "holder": "token:test-app", "active": False,
+                             "expires_at": None, "seconds_left": 0, "max_minutes": 120,
+                             "endpoint_lease": {"active": False, "expires_at": None, "seconds_left": 0,
+                                                "holders": 0}}
     extended = lease(stack, 30)
     body = extended.json()
     assert extended.status == 200
@@ -359,7 +361,9 @@ def test_an_active_lease_keeps_the_endpoint_awake_past_the_idle_timeout(stack):
 
 
 def test_a_lease_on_an_asleep_endpoint_makes_the_tick_create_it(stack):
-    stack.platform.store.set_lease(ENDPOINT, stack.clock.now() + 600, expected=None)
+    from sleepwake.lease import LeaseService
+
+    LeaseService(stack.platform.store, stack.clock, 120).extend(ENDPOINT, 10, "token:app")
     assert stack.manager.tick()["results"][0]["actions"] == ["create"]
 
 

@@ -14,6 +14,7 @@ from sleepwake import aws
 from sleepwake.activity import ActivityRecorder, EndpointGoingToSleep
 from sleepwake.events import Command
 from sleepwake.handlers.manager import dispatch
+from sleepwake.lease import LeaseService
 from sleepwake.manager import iso
 
 IDLE = 900  # the fixed policy's timeout in the test settings
@@ -187,7 +188,7 @@ def leased_and_idle(platform) -> None:
     """ENDPOINT awake and idle (its sleep is due); OTHER asleep with an active lease (it must be created)."""
     platform.with_settings(SLEEPWAKE_ENDPOINTS=TWO_ENDPOINTS)
     idle_until_the_sleep_is_due(platform)
-    assert platform.store.set_lease(OTHER, platform.clock.now() + 3600, expected=None)
+    LeaseService(platform.store, platform.clock, 240).extend(OTHER, 60, caller="token:app")
 
 
 @pytest.mark.parametrize("failing", ["cloudwatch", "listing", "scan"])
@@ -241,7 +242,7 @@ def test_teardown_in_fleet_mode_keeps_protected_and_leased_fleet_endpoints(platf
                         ("fleet-leased", [])):
         sm.create_endpoint(EndpointName=name, EndpointConfigName=CONFIG,
                            Tags=[{"Key": "auto-maintain", "Value": "true"}, *extra])
-    platform.store.set_lease("fleet-leased", platform.clock.now() + 600, expected=None)
+    LeaseService(platform.store, platform.clock, 240).extend("fleet-leased", 10, caller="token:app")
     answer = platform.manager.teardown(["fleet-free", "fleet-protected", "fleet-leased"])
     results = {r["endpoint_name"]: (r["result"], r.get("reason")) for r in answer["endpoints"]}
     assert results == {"fleet-free": ("deleting", None), "fleet-protected": ("kept", "protected by its tag"),
@@ -268,7 +269,7 @@ def test_at_most_the_cap_of_deletes_per_tick_and_the_rest_wait(platform):
 # ---- 12. status that agrees with itself ---------------------------------------------------------------------------
 def test_a_long_lease_never_gives_a_negative_idle_time(platform):
     platform.wake_until_ready()
-    platform.store.set_lease(ENDPOINT, platform.clock.now() + 240 * 60, expected=None)
+    LeaseService(platform.store, platform.clock, 240).extend(ENDPOINT, 240, caller="token:app")
     platform.clock.advance(60)
     status = platform.manager.status(ENDPOINT)
     assert status["idle_seconds"] == 0

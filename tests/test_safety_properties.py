@@ -33,6 +33,7 @@ from sleepwake import aws
 from sleepwake.activity import ActivityRecorder, EndpointGoingToSleep
 from sleepwake.clock import FakeClock
 from sleepwake.core import Observed
+from sleepwake.lease import LeaseService
 from sleepwake.local import create_state_table
 from sleepwake.manager import Manager
 from sleepwake.notify import Notifier
@@ -190,6 +191,7 @@ class Harness:
         self.manager = Manager(self.settings, self.store, self.world, Notifier(None), self.clock,
                                FlakyActivity(self.world))
         self.recorders = [ActivityRecorder(TABLE, clock=self.clock) for _ in range(2)]
+        self.leases = LeaseService(self.store, self.clock, 240)
         real_commit = self.store.commit
 
         def commit(old, new, **kwargs):
@@ -271,17 +273,15 @@ class Harness:
         """Prefer: respond-async: wake, and the request waits in the queue until the endpoint serves."""
         self.op_wake()
 
-    def op_lease(self, minutes: int) -> None:
-        now = self.clock.now()
-        current = self.store.get(self.name).lease_until
-        until = max(now, current or now) + minutes * 60
-        if self.store.set_lease(self.name, until, expected=current):
-            self.world.lease_seq = self.world.seq
-            self.world.wants.append(now)
-            self._tolerant(lambda: self.manager.wake(self.name))
+    def op_lease(self, minutes: int, holder: int) -> None:
+        """What POST /lease does: extend the holder's lease, then wake."""
+        self.leases.extend(self.name, minutes, caller=f"token:app-{holder}")
+        self.world.lease_seq = self.world.seq
+        self.world.wants.append(self.clock.now())
+        self._tolerant(lambda: self.manager.wake(self.name))
 
-    def op_release(self) -> None:
-        self.store.clear_lease(self.name)
+    def op_release(self, holder: int) -> None:
+        self.leases.release(self.name, caller=f"token:app-{holder}")
 
     def op_protect(self, on: bool) -> None:
         self.world.protected, self.world.protected_seq = on, self.world.seq
@@ -316,7 +316,7 @@ INNER = st.one_of(
     st.tuples(st.just("event")),
     st.tuples(st.just("queued")),
     REQUEST,
-    st.tuples(st.just("lease"), st.integers(1, 5)),
+    st.tuples(st.just("lease"), st.integers(1, 5), st.integers(0, 1)),
     st.tuples(st.just("protect"), st.booleans()),
 )
 # Weighted towards what makes sleeps happen (time passing with the minute tick, requests) so that the windows
@@ -331,8 +331,8 @@ OPERATIONS = st.one_of(
     st.tuples(st.just("event")),
     st.tuples(st.just("wake")),
     st.tuples(st.just("queued")),
-    st.tuples(st.just("lease"), st.integers(1, 5)),
-    st.tuples(st.just("release")),
+    st.tuples(st.just("lease"), st.integers(1, 5), st.integers(0, 1)),
+    st.tuples(st.just("release"), st.integers(0, 1)),
     st.tuples(st.just("protect"), st.booleans()),
     st.tuples(st.just("fault"), st.sampled_from(["delete", "create", "activity"])),
     *[st.tuples(st.just("window"), INNER)] * 2,

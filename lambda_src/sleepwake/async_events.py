@@ -18,16 +18,18 @@ or, in some messages, a top-level `failureLocation`; both are accepted.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import unquote_plus
 
-from .events import BadEvent
+from .events import BadEvent, endpoint_name
+from .parsing import JsonError, clip, echo
+from .parsing import loads as strict_json
 
 S3_URI_RE = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(.+)$")
 MAX_INPUT_LOCATION = 1024  # InvokeEndpointAsync's limit on InputLocation
+MAX_INFERENCE_ID = 1024  # ours are 64 hex characters (sleepwake.async_jobs); SageMaker's limit is 64
 RESULT_STATUSES = ("Completed", "Failed")
 
 __all__ = ["BadEvent", "S3Input", "AsyncResult", "parse_s3_event", "parse_sns_event", "split_s3_uri"]
@@ -69,7 +71,7 @@ class AsyncResult:
 def split_s3_uri(uri: str) -> tuple[str, str]:
     match = S3_URI_RE.match(uri)
     if not match:
-        raise BadEvent(f"not an s3://bucket/key URI: {uri!r}")
+        raise BadEvent(f"not an s3://bucket/key URI: {echo(uri)}")
     return match[1], match[2]
 
 
@@ -78,7 +80,8 @@ def _records(event: Any, what: str) -> list[Mapping[str, Any]]:
         raise BadEvent(f"the event must be a JSON object, got {type(event).__name__}")
     records = event.get("Records")
     if not isinstance(records, list) or not records:
-        raise BadEvent(f"not {what}: expected a non-empty \"Records\" list; got keys {sorted(map(str, event))}")
+        raise BadEvent(f"not {what}: expected a non-empty \"Records\" list; got keys "
+                       f"{clip(str(sorted(map(str, event))))}")
     if not all(isinstance(r, Mapping) for r in records):
         raise BadEvent(f"not {what}: every record must be a JSON object")
     return records
@@ -97,9 +100,9 @@ def parse_s3_event(event: Any, *, bucket: str, prefix: str) -> tuple[list[S3Inpu
         where = f"record {index}"
         source, name = record.get("eventSource"), record.get("eventName")
         if source != "aws:s3":
-            raise BadEvent(f"{where}: not an S3 event (eventSource {source!r})")
+            raise BadEvent(f"{where}: not an S3 event (eventSource {echo(source)})")
         if not isinstance(name, str) or not name.startswith("ObjectCreated:"):
-            raise BadEvent(f"{where}: only ObjectCreated events are submitted, got {name!r}")
+            raise BadEvent(f"{where}: only ObjectCreated events are submitted, got {echo(name)}")
         s3 = record.get("s3")
         if not isinstance(s3, Mapping) or not isinstance(s3.get("bucket"), Mapping) or not isinstance(
                 s3.get("object"), Mapping):
@@ -109,10 +112,10 @@ def parse_s3_event(event: Any, *, bucket: str, prefix: str) -> tuple[list[S3Inpu
         if not isinstance(got_bucket, str) or not isinstance(raw_key, str) or not raw_key:
             raise BadEvent(f"{where}: missing s3.bucket.name or s3.object.key")
         if got_bucket != bucket:
-            raise BadEvent(f"{where}: bucket {got_bucket!r} is not the input bucket {bucket!r}")
+            raise BadEvent(f"{where}: bucket {echo(got_bucket)} is not the input bucket {bucket!r}")
         key = unquote_plus(raw_key)  # S3 event keys are URL-encoded, spaces as "+"
         if not key.startswith(prefix):
-            raise BadEvent(f"{where}: key {key!r} is not under the input prefix {prefix!r}")
+            raise BadEvent(f"{where}: key {echo(key)} is not under the input prefix {prefix!r}")
         if key.endswith("/"):
             skipped.append(key)  # a console "folder": nothing to infer
             continue
@@ -140,14 +143,14 @@ def parse_sns_event(event: Any) -> list[AsyncResult]:
         where = f"record {index}"
         source = record.get("EventSource") or record.get("eventSource")
         if source != "aws:sns" or not isinstance(record.get("Sns"), Mapping):
-            raise BadEvent(f"{where}: not an SNS notification (EventSource {source!r})")
+            raise BadEvent(f"{where}: not an SNS notification (EventSource {echo(source)})")
         raw = record["Sns"].get("Message")
         if not isinstance(raw, str):
             raise BadEvent(f"{where}: Sns.Message is missing")
         try:
-            message = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadEvent(f"{where}: Sns.Message is not JSON ({exc.msg}): {raw[:120]!r}") from None
+            message = strict_json(raw)
+        except JsonError as exc:
+            raise BadEvent(f"{where}: Sns.Message is not JSON ({exc}): {echo(raw)}") from None
         results.append(parse_result(message, where))
     return results
 
@@ -157,15 +160,20 @@ def parse_result(message: Any, where: str = "message") -> AsyncResult:
         raise BadEvent(f"{where}: the SageMaker result must be a JSON object")
     status = message.get("invocationStatus")
     if status not in RESULT_STATUSES:
-        raise BadEvent(f"{where}: not a SageMaker async result: invocationStatus {status!r} "
+        raise BadEvent(f"{where}: not a SageMaker async result: invocationStatus {echo(status)} "
                        f"(expected {' or '.join(RESULT_STATUSES)})")
     inference_id = message.get("inferenceId")
     if not isinstance(inference_id, str) or not inference_id:
         raise BadEvent(f"{where}: inferenceId is missing")
+    if len(inference_id) > MAX_INFERENCE_ID:
+        raise BadEvent(f"{where}: inferenceId {echo(inference_id)} is longer than {MAX_INFERENCE_ID} characters")
     request = message.get("requestParameters")
     if not isinstance(request, Mapping) or not isinstance(request.get("inputLocation"), str):
         raise BadEvent(f"{where}: requestParameters.inputLocation is missing")
     input_location = request["inputLocation"]
+    if len(input_location) > MAX_INPUT_LOCATION:
+        raise BadEvent(f"{where}: requestParameters.inputLocation {echo(input_location)} is longer than the "
+                       f"{MAX_INPUT_LOCATION} characters SageMaker accepts")
     split_s3_uri(input_location)  # raises BadEvent naming it
     response = message.get("responseParameters")
     response = response if isinstance(response, Mapping) else {}
@@ -177,6 +185,8 @@ def parse_result(message: Any, where: str = "message") -> AsyncResult:
     if status == "Failed" and not isinstance(reason, str):
         reason = "SageMaker reported the inference as Failed without a failureReason"
     endpoint = request.get("endpointName")
+    if isinstance(endpoint, str):
+        endpoint_name(endpoint, f"{where}: requestParameters.endpointName")
     return AsyncResult(
         inference_id=inference_id,
         status=status,

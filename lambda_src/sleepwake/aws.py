@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import (ClientError, ConnectionClosedError, ConnectTimeoutError, EndpointConnectionError,
+                                 ReadTimeoutError)
 
 _CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 4},
@@ -42,3 +44,48 @@ def error_message(exc: BaseException) -> str:
     if isinstance(exc, ClientError):
         return str(exc.response.get("Error", {}).get("Message", exc))
     return str(exc)
+
+
+# ---- transient faults: one classification for every caller ---------------------------------------------------
+# Codes AWS answers when a call may well succeed if simply made again a little later. Botocore has already retried
+# these (standard mode) by the time they reach us, so they are reported with a Retry-After, never as a 500.
+THROTTLING_CODES = frozenset({
+    "ThrottlingException", "Throttling", "ThrottledException", "TooManyRequestsException", "RequestThrottled",
+    "RequestThrottledException", "ProvisionedThroughputExceededException", "RequestLimitExceeded", "SlowDown",
+    "TransactionConflict", "TransactionConflictException", "TransactionInProgressException",
+})
+UNAVAILABLE_CODES = frozenset({
+    "ServiceUnavailable", "ServiceUnavailableException", "InternalServerError", "InternalServerException",
+    "InternalFailure", "InternalError", "RequestTimeout", "RequestTimeoutException",
+})
+THROTTLED_RETRY_SECONDS = 2
+UNAVAILABLE_RETRY_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Transient:
+    """A transient AWS fault: what was refused, and how long to wait before trying again."""
+
+    code: str
+    operation: str | None
+    throttled: bool
+    retry_after_seconds: int
+
+    def describe(self) -> str:
+        what = f"AWS {self.operation}" if self.operation else "an AWS call"
+        return f"{what} was {'throttled' if self.throttled else 'unavailable'} ({self.code})"
+
+
+def transient(exc: BaseException) -> Transient | None:
+    """The transient fault `exc` stands for, or None when retrying the same call would not help."""
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        operation = getattr(exc, "operation_name", None) or None
+        if code in THROTTLING_CODES:
+            return Transient(code, operation, True, THROTTLED_RETRY_SECONDS)
+        if code in UNAVAILABLE_CODES:
+            return Transient(code, operation, False, UNAVAILABLE_RETRY_SECONDS)
+        return None
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)):
+        return Transient(type(exc).__name__, None, False, UNAVAILABLE_RETRY_SECONDS)
+    return None

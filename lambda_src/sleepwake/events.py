@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .parsing import clip, echo
+
 ACTIONS = ("wake", "sleep", "status")
+# SageMaker's own rule for endpoint names (CreateEndpoint): anything else cannot name an endpoint.
+ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+MAX_STATUS_CHARS = 64
 _ACTION_KEYS = {"action", "endpoint_name", "force", "reset_failures"}
 
 
@@ -23,6 +29,20 @@ class Command:
     endpoint_names: tuple[str, ...] = ()  # teardown: the endpoints to delete
 
 
+def endpoint_name(value: Any, where: str = "endpoint_name") -> str:
+    """A valid SageMaker endpoint name, or a BadEvent that shows (a cut of) what was given."""
+    if not isinstance(value, str) or not value:
+        raise BadEvent(f"{where} must be a non-empty string, got {echo(value, as_json=True)}")
+    if not ENDPOINT_NAME_RE.match(value):
+        raise BadEvent(f"{where} {echo(value)} is not a SageMaker endpoint name (1-63 letters, digits and "
+                       "hyphens, starting and ending with a letter or digit)")
+    return value
+
+
+def _keys(event: Mapping[str, Any]) -> str:
+    return clip(str(sorted(map(str, event))))
+
+
 def parse(event: Any) -> Command:
     if not isinstance(event, Mapping):
         raise BadEvent(f"the event must be a JSON object, got {type(event).__name__}")
@@ -35,27 +55,29 @@ def parse(event: Any) -> Command:
         return Command("tick")
     if source == "aws.sagemaker" and detail_type == "SageMaker Endpoint State Change":
         detail = event.get("detail")
-        if not isinstance(detail, Mapping) or not isinstance(detail.get("EndpointName"), str):
+        if not isinstance(detail, Mapping) or "EndpointName" not in detail:
             raise BadEvent("SageMaker state-change event without detail.EndpointName")
+        name = endpoint_name(detail["EndpointName"], "detail.EndpointName")
         status = detail.get("EndpointStatus")
-        return Command("state-change", detail["EndpointName"], reported_status=status if isinstance(status, str)
-                       else None)
+        if isinstance(status, str) and len(status) > MAX_STATUS_CHARS:
+            raise BadEvent(f"detail.EndpointStatus {echo(status)} is not a SageMaker endpoint status")
+        return Command("state-change", name, reported_status=status if isinstance(status, str) else None)
     if source or detail_type:
-        raise BadEvent(f"unknown event: source {source!r}, detail-type {detail_type!r}")
+        raise BadEvent(f"unknown event: source {echo(source)}, detail-type {echo(detail_type)}")
     raise BadEvent(f"unknown event: expected an \"action\" ({' | '.join(ACTIONS)}), a scheduled event or a "
-                   f"SageMaker state-change event; got keys {sorted(map(str, event))}")
+                   f"SageMaker state-change event; got keys {_keys(event)}")
 
 
 def _parse_action(event: Mapping[str, Any]) -> Command:
     action = event["action"]
     if action not in ACTIONS:
-        raise BadEvent(f"unknown action {action!r}: expected one of {', '.join(ACTIONS)}")
+        raise BadEvent(f"unknown action {echo(action)}: expected one of {', '.join(ACTIONS)}")
     unknown = set(event) - _ACTION_KEYS
     if unknown:
-        raise BadEvent(f"unknown field(s) for action {action!r}: {', '.join(sorted(map(str, unknown)))}")
+        raise BadEvent(f"unknown field(s) for action {action!r}: {clip(', '.join(sorted(map(str, unknown))))}")
     name = event.get("endpoint_name")
-    if name is not None and (not isinstance(name, str) or not name):
-        raise BadEvent("endpoint_name must be a non-empty string")
+    if name is not None:
+        name = endpoint_name(name)
     force, reset = event.get("force", False), event.get("reset_failures", False)
     if not isinstance(force, bool):
         raise BadEvent("force must be true or false")
@@ -77,13 +99,16 @@ def _parse_terraform_lifecycle(event: Mapping[str, Any]) -> Command:
     no-ops."""
     unknown = set(event) - {"tf", "endpoints"}
     if unknown:
-        raise BadEvent(f"unknown field(s) in a Terraform lifecycle event: {', '.join(sorted(map(str, unknown)))}")
+        raise BadEvent(f"unknown field(s) in a Terraform lifecycle event: "
+                       f"{clip(', '.join(sorted(map(str, unknown))))}")
     tf = event["tf"]
     if not isinstance(tf, Mapping) or tf.get("action") not in TERRAFORM_ACTIONS:
         raise BadEvent(f"tf.action must be one of {', '.join(TERRAFORM_ACTIONS)}")
     names = event.get("endpoints", [])
-    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
+    if not isinstance(names, list):
         raise BadEvent("endpoints must be a list of endpoint names")
+    for index, name in enumerate(names):
+        endpoint_name(name, f"endpoints[{index}]")
     if tf["action"] != "delete":
         return Command("noop")
     return Command("teardown", endpoint_names=tuple(names))

@@ -8,8 +8,11 @@ Routes (the handler `sleepwake.handlers.gateway` turns API Gateway HTTP API even
   Retry-After throttled; 502 model error; 504 model timeout.
 * `GET /requests/{id}`: 200 status (+ result URL, + inline result when small); 400 malformed id; 404 unknown.
 * `GET /status`: 200 the manager's status answer.
-* `GET /lease`, `POST /lease {"minutes": N}`, `DELETE /lease`: 200 `{active, expires_at, seconds_left}`;
-  400 bad JSON or bad minutes.
+* `GET /lease`, `POST /lease {"minutes": N}`, `DELETE /lease`: the caller's own lease (`sleepwake.lease`: each
+  holder has one) and the endpoint's latest expiry: 200 `{holder, active, expires_at, seconds_left,
+  endpoint_lease}`; 400 bad JSON or bad minutes; 409 too many holders.
+
+Transient AWS faults (throttling, unavailability, contention) answer 503 + Retry-After on every route, never 500.
 
 Anything else is 404 (unknown path) or 405 (known path, other method). Every 4xx names the problem and changes
 nothing. docs/architecture.md has the full contract, including what API Gateway answers before this code runs.
@@ -25,14 +28,17 @@ from dataclasses import dataclass, field
 from dataclasses import replace as dataclass_replace
 from typing import Any, Callable, Mapping
 
+from . import aws
 from .activity import ActivityRecorder, EndpointGoingToSleep
 from .clock import Clock, SystemClock
-from .core import FAILED, READY
+from .core import ASLEEP, FAILED, READY
 from .endpoints import SageMakerEndpoints
 from .gateway_settings import MAX_INLINE_RESPONSE_BYTES, GatewaySettings, load_gateway_settings
-from .lease import LeaseError, LeaseService, validate_minutes
+from .lease import LeaseContention, LeaseError, LeaseService, LeaseView, validate_minutes
 from .manager import ContentionError, Manager, iso
 from .observability import get_logger, log_event
+from .parsing import JsonError, clip
+from .parsing import loads as strict_json
 from .queued import (DONE, FAILED as REQUEST_FAILED, REQUEST_ID_RE, RequestQueue, RequestStore, ResultStore,
                      new_request_id, public_view)
 from .runtime import (Busy, EndpointRuntime, EndpointUnavailable, InvokeError, InvokeResult, InvokeTimeout,
@@ -195,18 +201,36 @@ class Gateway:
         if match:
             if method != "GET":
                 return self._not_allowed(method, path, ["GET"])
-            return self._get_request(request, match.group(1))
+            return self._guarded(lambda r: self._get_request(r, match.group(1)), request)
         methods = self._routes.get(path)
         if methods is None:
-            return error_response(404, f"no route {method} {path}; the gateway serves POST /invoke, "
+            return error_response(404, f"no route {clip(method, 20)} {clip(path)}; the gateway serves POST /invoke, "
                                        "GET /requests/{id}, GET /status and GET|POST|DELETE /lease")
         if method not in methods:
             return self._not_allowed(method, path, sorted(methods))
-        return methods[method](request)
+        return self._guarded(methods[method], request)
+
+    def _guarded(self, route: Callable[[HttpRequest], HttpResponse], request: HttpRequest) -> HttpResponse:
+        """Run a route; throttling and contention become 503 + an honest Retry-After, never a 500."""
+        try:
+            return route(request)
+        except (ContentionError, LeaseContention) as exc:
+            retry = getattr(exc, "retry_after_seconds", FALLBACK_RETRY_SECONDS)
+            log_event(log, "contended", logging.WARNING, error=str(exc))
+            return error_response(503, f"{exc}; nothing was changed by this request",
+                                  retry_after_seconds=retry)
+        except Exception as exc:
+            fault = aws.transient(exc)
+            if fault is None:
+                raise
+            log_event(log, "transient AWS fault", logging.WARNING, code=fault.code, operation=fault.operation)
+            return error_response(503, f"{fault.describe()}; retry in {fault.retry_after_seconds} s",
+                                  retry_after_seconds=fault.retry_after_seconds)
 
     @staticmethod
     def _not_allowed(method: str, path: str, allowed: list[str]) -> HttpResponse:
-        response = error_response(405, f"{method} is not allowed on {path}; use {' or '.join(allowed)}")
+        response = error_response(405, f"{clip(method, 20)} is not allowed on {clip(path)}; use "
+                                        f"{' or '.join(allowed)}")
         return HttpResponse(response.status, response.body, response.content_type, {"Allow": ", ".join(allowed)})
 
     # ---- POST /invoke -------------------------------------------------------------------------------------
@@ -223,10 +247,10 @@ class Gateway:
         content_type = request.header("content-type") or DEFAULT_CONTENT_TYPE
         if is_json(content_type):
             try:
-                json.loads(body)
-            except (UnicodeDecodeError, ValueError) as exc:
+                strict_json(body)
+            except JsonError as exc:
                 return error_response(400, f"the body is not valid JSON ({exc}); fix it or send another "
-                                           f"Content-Type (got {content_type})")
+                                           f"Content-Type (got {clip(content_type)})")
         accept = request.header("accept")
         accept = None if not accept or accept.strip() == "*/*" else accept
         if prefers_async(request.header("prefer")):
@@ -263,9 +287,14 @@ class Gateway:
         except EndpointGoingToSleep as exc:
             raise EndpointUnavailable("InService", f"{exc}; it wakes again at once") from exc
         try:
-            return self.runtime.invoke(name, body, content_type, accept)
-        finally:
+            result = self.runtime.invoke(name, body, content_type, accept)
+        except EndpointUnavailable:
+            raise  # nothing ran on it: no activity (the wake that follows records the demand)
+        except InvokeError:
             self.activity.end(name)
+            raise
+        self.activity.end(name)
+        return result
 
     def _model_answer(self, result: InvokeResult) -> HttpResponse:
         if inline_size(result.body, result.content_type) <= MAX_INLINE_RESPONSE_BYTES:
@@ -297,11 +326,36 @@ class Gateway:
         return error_response(502, f"SageMaker answered with an error: {exc}")
 
     def _wake(self) -> dict[str, Any]:
+        """Ask the manager for a wake. A throttled CreateEndpoint is not an error for the caller: the wake was
+        recorded (the endpoint is wanted) and is retried, so the answer says when, honestly; a throttled read
+        (nothing decided yet) propagates and `_guarded` answers 503 with a short Retry-After."""
         try:
             return self.manager.wake(self.endpoint_name)
         except ContentionError as exc:
             log_event(log, "wake contended", logging.WARNING, error=str(exc))
             return {"state": "waking", "retry_after_seconds": FALLBACK_RETRY_SECONDS, "message": str(exc)}
+        except Exception as exc:
+            fault = aws.transient(exc)
+            if fault is None or fault.operation != "CreateEndpoint":
+                raise
+            retry = self._create_retry_after(fault)
+            log_event(log, "wake deferred: CreateEndpoint refused for now", logging.WARNING, code=fault.code)
+            return {"state": ASLEEP, "retry_after_seconds": retry, "wake_deferred": True,
+                    "message": f"{fault.describe()}: nothing is being created yet; the wake is recorded and is "
+                               f"retried within {retry} s (by the next request or the manager's tick)"}
+
+    def _create_retry_after(self, fault: aws.Transient) -> int:
+        """When a refused CreateEndpoint can next be tried. If the manager's create claim is still held, nothing
+        is being created and no new create starts until the claim lapses; without a claim, right after the fault's
+        own wait. The record cannot be read either: assume the claim, from now."""
+        timeout = self.manager.settings.create_claim_timeout_seconds
+        try:
+            claimed = self.manager.store.get(self.endpoint_name).create_claimed_at
+        except Exception:  # noqa: BLE001 - only the estimate is at stake
+            return max(fault.retry_after_seconds, timeout)
+        if claimed is None:
+            return fault.retry_after_seconds
+        return max(fault.retry_after_seconds, math.ceil(claimed + timeout - self.clock.now()))
 
     def _unavailable(self, answer: Mapping[str, Any]) -> HttpResponse:
         state = answer.get("state") or "waking"
@@ -311,6 +365,10 @@ class Gateway:
         if state == FAILED and retry is None:
             message = f"the endpoint {self.endpoint_name} failed and will not be retried automatically: " \
                       f"{answer.get('message')}"
+        elif answer.get("wake_deferred"):
+            message = f"the endpoint {self.endpoint_name} is asleep and its wake is deferred " \
+                      f"({answer.get('message')}); retry in {retry} s or send Prefer: respond-async to have the " \
+                      "request queued and replayed"
         else:
             message = f"the endpoint {self.endpoint_name} is {state}; a wake is under way, retry in {retry} s " \
                       "or send Prefer: respond-async to have the request queued and replayed"
@@ -381,30 +439,52 @@ class Gateway:
         return json_response(200, self.manager.status(self.endpoint_name))
 
     # ---- leases -------------------------------------------------------------------------------------------
+    def _lease_answer(self, view: LeaseView, status: int = 200, **extra: Any) -> HttpResponse:
+        return json_response(status, {**view.answer(), "max_minutes": self.settings.max_lease_minutes, **extra})
+
     def _lease(self, request: HttpRequest) -> HttpResponse:
-        return json_response(200, {**self.leases.view(self.endpoint_name).answer(),
-                                   "max_minutes": self.settings.max_lease_minutes})
+        try:
+            view = self.leases.view(self.endpoint_name, request.caller)
+        except LeaseError as exc:
+            return error_response(exc.status, str(exc))
+        return self._lease_answer(view)
 
     def _extend_lease(self, request: HttpRequest) -> HttpResponse:
         try:
-            parsed = json.loads(request.body) if request.body else None
-        except (UnicodeDecodeError, ValueError) as exc:
+            parsed = strict_json(request.body) if request.body else None
+        except JsonError as exc:
             return error_response(400, f'the body is not valid JSON ({exc}); send {{"minutes": N}}')
         try:
             minutes = validate_minutes(parsed, self.settings.max_lease_minutes)
+            lease, capped = self.leases.extend(self.endpoint_name, minutes, request.caller)
         except LeaseError as exc:
-            return error_response(400, str(exc), max_minutes=self.settings.max_lease_minutes)
-        lease, capped = self.leases.extend(self.endpoint_name, minutes)
-        answer = self._wake()  # an asleep endpoint starts now rather than at the next tick
-        log_event(log, "lease extended", minutes=minutes, capped=capped, lease_until=iso(lease.until))
-        payload = {**lease.answer(), "extended_by_minutes": minutes, "capped": capped,
-                   "max_minutes": self.settings.max_lease_minutes, "state": answer.get("state"),
-                   "message": answer.get("message")}
+            return error_response(exc.status, str(exc), max_minutes=self.settings.max_lease_minutes)
+        log_event(log, "lease extended", minutes=minutes, capped=capped, lease_until=iso(lease.until),
+                  holders=lease.holders)
+        # The lease is written: whatever happens to the wake now, the answer says so. An asleep endpoint starts
+        # now rather than at the next tick; if the wake cannot run now, the tick starts it (the lease wants it).
+        try:
+            answer = self._wake()
+        except Exception as exc:  # noqa: BLE001 - classified; anything not transient is re-raised
+            fault = aws.transient(exc)
+            if fault is None:
+                raise
+            log_event(log, "wake after lease deferred", logging.WARNING, code=fault.code, operation=fault.operation)
+            answer = {"state": None, "wake_deferred": True,
+                      "message": f"{fault.describe()}; the manager's next tick starts the endpoint (the lease keeps "
+                                 "it wanted)"}
+        extra: dict[str, Any] = {"extended_by_minutes": minutes, "capped": capped, "lease_written": True,
+                                 "state": answer.get("state"), "message": answer.get("message")}
+        if answer.get("wake_deferred"):
+            extra["wake_deferred"] = True
         if answer.get("retry_after_seconds") is not None:
-            payload["retry_after_seconds"] = answer["retry_after_seconds"]
-        return json_response(200, payload)
+            extra["retry_after_seconds"] = answer["retry_after_seconds"]
+        return self._lease_answer(lease, **extra)
 
     def _release_lease(self, request: HttpRequest) -> HttpResponse:
-        released = self.leases.release(self.endpoint_name)
-        log_event(log, "lease released", released=released)
-        return json_response(200, {**self.leases.view(self.endpoint_name).answer(), "released": released})
+        try:
+            view, released = self.leases.release(self.endpoint_name, request.caller)
+        except LeaseError as exc:
+            return error_response(exc.status, str(exc))
+        log_event(log, "lease released", released=released, holders=view.holders)
+        return self._lease_answer(view, released=released)

@@ -292,7 +292,11 @@ class Manager:
                     # A fleet endpoint comes back with exactly its own tags; declared ones get ours too.
                     created = self.endpoints.create(spec.name, config, spec.tags, mark_managed=not spec.fleet)
                 except Exception as exc:  # noqa: BLE001 - a refused create is a failure to record, not a crash
-                    if aws.error_code(exc) in ("ThrottlingException", "ServiceUnavailable", "InternalFailure"):
+                    if aws.transient(exc) is not None:
+                        # Throttled or unavailable: nothing is being created, so release the claim at once (the
+                        # wake stays wanted: the next request or tick creates) rather than let it block for the
+                        # claim timeout while callers are told the endpoint is being created.
+                        self._release_claim(plan.record)
                         raise
                     return self._record_create_failure(plan, spec, now, aws.error_message(exc))
                 log_event(log, "create_endpoint", created=created, endpoint_config_name=config)
@@ -316,6 +320,13 @@ class Manager:
             log_event(log, "could not read the endpoint configuration", logging.WARNING, error=str(exc))
             return None, 1
         return found if found else (None, 1)
+
+    def _release_claim(self, claimed: Record) -> None:
+        released = replace(claimed, create_claimed_at=None, wake_started_at=None, wakes=max(0, claimed.wakes - 1))
+        try:
+            self.store.commit(claimed, released)
+        except Exception as exc:  # noqa: BLE001 - the claim then lapses by its timeout, as if we had died
+            log_event(log, "could not release the create claim", logging.WARNING, error=aws.error_message(exc))
 
     def _record_create_failure(self, plan: Plan, spec: EndpointSpec, now: float, reason: str) -> Plan:
         """CreateEndpoint was refused (missing configuration, quota...): back off exactly as for `Failed`."""

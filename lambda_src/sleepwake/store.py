@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -46,6 +46,19 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, set)):
         return [_plain(v) for v in value]
     return value
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """The lease attributes of an endpoint record: `lease_until` (latest expiry, what the manager reads),
+    `leases` (holder -> expiry) and `lease_version` (bumped by every lease write)."""
+
+    lease_until: float | None
+    leases: Mapping[str, float]
+    lease_version: int
+
+
+LEASE_NAMES = {"#until": "lease_until", "#leases": "leases", "#lv": "lease_version"}
 
 
 def endpoint_key(name: str) -> dict:
@@ -176,40 +189,51 @@ class StateStore:
             return "deleting" if "deleting_since" in item else "covered"
         return "marked"
 
-    def set_lease(self, name: str, until: float, *, expected: float | None) -> bool:
-        """Set `lease_until` if it still holds `expected` (None: no lease recorded); False when it changed meanwhile.
+    def read_leases(self, name: str) -> LeaseState:
+        """The lease attributes of the endpoint record (a consistent read of just those)."""
+        answer = self._db.get_item(TableName=self.table_name, Key=endpoint_key(name), ConsistentRead=True,
+                                   ProjectionExpression="#until, #leases, #lv",
+                                   ExpressionAttributeNames=LEASE_NAMES)
+        item = from_dynamo(answer.get("Item") or {})
+        until = item.get("lease_until")
+        raw = item.get("leases")
+        leases = {str(holder): float(at) for holder, at in raw.items()
+                  if isinstance(at, (int, float)) and not isinstance(at, bool)} if isinstance(raw, dict) else {}
+        return LeaseState(float(until) if until is not None else None, leases, int(item.get("lease_version", 0)))
 
-        Like `record_activity` it never touches `version`: a lease is the caller's, not the manager's. A changed
-        lease makes a pending sleep commit fail (its guard), so an endpoint is never deleted under a new lease.
+    def write_leases(self, name: str, leases: Mapping[str, float], *, seen: LeaseState) -> bool:
+        """Replace the lease map with `leases` (holder -> expiry) and `lease_until` with its latest expiry (both
+        removed when `leases` is empty), if nobody changed them since `seen` was read; False when somebody did.
+
+        Conditioned on the foreign counter `lease_version` and on `lease_until` as read, and never touches the
+        manager's `version`: a lease is its holders', not the manager's. A changed `lease_until` makes a pending
+        sleep commit fail (its guard), so an endpoint is never deleted under a new lease.
         """
-        if expected is None:
-            condition = "attribute_not_exists(lease_until)"
-            values = {":until": to_dynamo(float(until)), ":name": {"S": name}}
+        names = dict(LEASE_NAMES, **{"#name": "endpoint_name"})
+        values: dict[str, Any] = {":next": {"N": str(seen.lease_version + 1)}, ":name": {"S": name}}
+        sets = ["#lv = :next", "#name = :name"]
+        removes: list[str] = []
+        if leases:
+            values[":leases"] = to_dynamo({holder: float(at) for holder, at in leases.items()})
+            values[":until"] = to_dynamo(float(max(leases.values())))
+            sets += ["#leases = :leases", "#until = :until"]
         else:
-            condition = "lease_until = :expected"
-            values = {":until": to_dynamo(float(until)), ":name": {"S": name},
-                      ":expected": to_dynamo(float(expected))}
+            removes += ["#leases", "#until"]
+        if seen.lease_version == 0:
+            condition = "attribute_not_exists(#lv)"
+        else:
+            condition = "#lv = :seen_version"
+            values[":seen_version"] = {"N": str(seen.lease_version)}
+        if seen.lease_until is None:
+            condition += " AND attribute_not_exists(#until)"
+        else:
+            condition += " AND #until = :seen_until"
+            values[":seen_until"] = to_dynamo(float(seen.lease_until))
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=endpoint_key(name),
-                UpdateExpression="SET lease_until = :until, endpoint_name = :name",
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-        except self._db.exceptions.ConditionalCheckFailedException:
-            return False
-        return True
-
-    def clear_lease(self, name: str) -> bool:
-        """Remove the lease (the endpoint then sleeps by the idle rule alone). False when there was none."""
-        try:
-            self._db.update_item(
-                TableName=self.table_name,
-                Key=endpoint_key(name),
-                UpdateExpression="REMOVE lease_until",
-                ConditionExpression="attribute_exists(lease_until)",
-            )
+            self._db.update_item(TableName=self.table_name, Key=endpoint_key(name), UpdateExpression=expression,
+                                 ConditionExpression=condition, ExpressionAttributeNames=names,
+                                 ExpressionAttributeValues=values)
         except self._db.exceptions.ConditionalCheckFailedException:
             return False
         return True

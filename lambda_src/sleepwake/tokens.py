@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 
 from . import aws
 from .clock import Clock
+from .parsing import echo
 from .store import from_dynamo, to_dynamo
 
 TOKEN_PREFIX = "swk_"
@@ -49,11 +50,11 @@ def token_hash(token: str) -> str:
 def bearer_token(headers: Mapping[str, str] | None, identity_source: Sequence[str] | None = None) -> str | None:
     """The token of an `Authorization: Bearer <token>` header; None when there is none or another scheme."""
     value = None
-    for key, header in (headers or {}).items():
-        if key.lower() == "authorization":
+    for key, header in (headers.items() if isinstance(headers, Mapping) else ()):
+        if isinstance(key, str) and key.lower() == "authorization":
             value = header
             break
-    if value is None and identity_source:
+    if value is None and isinstance(identity_source, (list, tuple)) and identity_source:
         value = identity_source[0]
     if not isinstance(value, str):
         return None
@@ -66,7 +67,7 @@ def bearer_token(headers: Mapping[str, str] | None, identity_source: Sequence[st
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise TokenError(f"a token name is 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit; "
-                         f"got {name!r}")
+                         f"got {echo(name)}")
     return name
 
 

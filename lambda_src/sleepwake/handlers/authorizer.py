@@ -15,6 +15,7 @@ from typing import Any, Mapping
 from ..clock import SystemClock
 from ..gateway_settings import load_authorizer_settings
 from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from ..parsing import clip
 from ..tokens import TokenAuthorizer, TokenStore, bearer_token
 
 log = get_logger("handlers.authorizer")
@@ -33,11 +34,23 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     configure_logging()
     setup_tracing()
     event = event if isinstance(event, Mapping) else {}
-    request_id = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
-    with log_context(request_id=request_id):
-        token = bearer_token(event.get("headers"), event.get("identitySource"))
-        decision = _authorizer().decide(token)
+    request_context = event.get("requestContext")
+    request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
+    with log_context(request_id=request_id if isinstance(request_id, str) else getattr(context, "aws_request_id",
+                                                                                       None)):
+        headers, identity = event.get("headers"), event.get("identitySource")
+        problem = None
+        if headers is not None and not isinstance(headers, Mapping):
+            problem = f"headers must be an object, got {type(headers).__name__}"
+        elif identity is not None and not (isinstance(identity, list) and all(isinstance(v, str) for v in identity)):
+            problem = f"identitySource must be a list of strings, got {type(identity).__name__}"
+        if problem is not None:
+            # A malformed event is refused (403), not an infrastructure failure (500): nothing to retry.
+            log_event(log, "authorization", logging.WARNING, allowed=False, reason=f"malformed event: {problem}")
+            return {"isAuthorized": False}
+        decision = _authorizer().decide(bearer_token(headers, identity))
+        route = event.get("routeKey")
         log_event(log, "authorization", logging.INFO if decision.allowed else logging.WARNING,
                   allowed=decision.allowed, reason=decision.reason, token_name=decision.name,
-                  route=event.get("routeKey"))
+                  route=clip(route) if isinstance(route, str) else None)
         return decision.simple_response()

@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from ..gateway import Gateway, HttpRequest, HttpResponse, error_response, is_text
 from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from ..parsing import echo
 from ..settings import SettingsError
 
 log = get_logger("handlers.gateway")
@@ -38,14 +39,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     configure_logging()
     setup_tracing()
     context_id = getattr(context, "aws_request_id", None)
-    request_context = event.get("requestContext") if isinstance(event, Mapping) else None
-    request_id = (request_context or {}).get("requestId") or context_id
-    with log_context(request_id=request_id):
+    with log_context(request_id=_request_id(event) or context_id):
         try:
             request = to_request(event)
         except BadEvent as exc:
             log_event(log, "rejected event", logging.WARNING, error=str(exc))
             return to_proxy(error_response(400, str(exc)))
+        request_id = request.request_id or context_id
         with log_context(method=request.method, path=request.path, caller=request.caller):
             try:
                 response = _gateway().handle(request)
@@ -61,36 +61,79 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             return to_proxy(response)
 
 
+def _request_id(event: Any) -> str | None:
+    """requestContext.requestId for the logs, from whatever arrived (the envelope is validated afterwards)."""
+    context = event.get("requestContext") if isinstance(event, Mapping) else None
+    request_id = context.get("requestId") if isinstance(context, Mapping) else None
+    return request_id if isinstance(request_id, str) else None
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    """An optional object of the envelope: absent or null is empty; anything else but an object is refused."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadEvent(f"{where} must be an object, got {type(value).__name__}")
+    return value
+
+
 def to_request(event: Any) -> HttpRequest:
+    """The HTTP request in an API Gateway HTTP API event (payload 2.0). Every part is checked for its type, so
+    a malformed envelope is a 400 naming the part, never an AttributeError."""
     if not isinstance(event, Mapping) or event.get("version") != "2.0":
         raise BadEvent("not an API Gateway HTTP API event (payload format version 2.0)")
-    http = (event.get("requestContext") or {}).get("http") or {}
-    method, path = http.get("method"), event.get("rawPath") or http.get("path")
-    if not isinstance(method, str) or not isinstance(path, str):
-        raise BadEvent("the event has no requestContext.http.method or rawPath")
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    request_context = _mapping(event.get("requestContext"), "requestContext")
+    http = _mapping(request_context.get("http"), "requestContext.http")
+    method = http.get("method")
+    path = event.get("rawPath") if event.get("rawPath") is not None else http.get("path")
+    if not isinstance(method, str) or not method or not isinstance(path, str) or not path:
+        raise BadEvent("the event has no requestContext.http.method or rawPath (both must be strings)")
+    raw_headers = _mapping(event.get("headers"), "headers")
+    headers = {}
+    for name, value in raw_headers.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise BadEvent(f"headers must map names to strings; {echo(name)} maps to a "
+                           f"{type(value).__name__}")
+        headers[name.lower()] = value
+    encoded = event.get("isBase64Encoded", False)
+    if encoded is None:
+        encoded = False
+    if not isinstance(encoded, bool):
+        raise BadEvent(f"isBase64Encoded must be true or false, got {echo(encoded, as_json=True)} "
+                       f"({type(encoded).__name__})")
     raw = event.get("body")
     if raw is None:
         body = b""
-    elif event.get("isBase64Encoded"):
+    elif not isinstance(raw, str):
+        raise BadEvent(f"body must be a string (the request body, base64 when isBase64Encoded), got "
+                       f"{type(raw).__name__}")
+    elif encoded:
         try:
             body = base64.b64decode(raw, validate=True)
         except (binascii.Error, ValueError):
             raise BadEvent("isBase64Encoded is true but the body is not base64") from None
     else:
-        body = raw.encode("utf-8")
-    request_context = event.get("requestContext") or {}
-    return HttpRequest(method, path, headers, body, request_context.get("requestId"), caller_of(request_context))
+        try:
+            body = raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadEvent("the body is not valid text (unpaired surrogates)") from None
+    request_id = request_context.get("requestId")
+    return HttpRequest(method, path, headers, body, request_id if isinstance(request_id, str) else None,
+                       caller_of(request_context))
 
 
 def caller_of(request_context: Mapping[str, Any]) -> str | None:
     """The token's name (Lambda authorizer) or the signing principal (IAM auth)."""
-    authorizer = request_context.get("authorizer") or {}
-    token_name = (authorizer.get("lambda") or {}).get("token_name")
+    authorizer = _mapping(request_context.get("authorizer"), "requestContext.authorizer")
+    token_name = _mapping(authorizer.get("lambda"), "requestContext.authorizer.lambda").get("token_name")
+    if token_name is not None and not isinstance(token_name, str):
+        raise BadEvent("requestContext.authorizer.lambda.token_name must be a string")
     if token_name:
         return f"token:{token_name}"
-    iam = authorizer.get("iam") or {}
+    iam = _mapping(authorizer.get("iam"), "requestContext.authorizer.iam")
     principal = iam.get("userArn") or iam.get("userId")
+    if principal is not None and not isinstance(principal, str):
+        raise BadEvent("requestContext.authorizer.iam.userArn must be a string")
     return f"iam:{principal}" if principal else None
 
 
