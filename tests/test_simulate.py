@@ -391,3 +391,43 @@ def test_cli_json_per_endpoint_names_each_best_fixed_timeout(tmp_path, capsys):
     # breakeven's 16 minutes: 0-26 and 100-116 billed, two waits: 42 + 16
     assert gaps["ratios"]["breakeven"] == pytest.approx(58 / 34)
     assert idle["best_fixed_ratio"] is None
+
+
+# ------------------------------------------------------------------------ bad traces: one line, exit 2
+def _write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("huge_field.csv", "timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV: field larger"),
+    ("count_1e308.csv", "timestamp,count\n0,1\n60,1e308\n", ":3: count: count 1e308 is too large"),
+    ("count_400_digits.csv", "timestamp,count\n0,1\n60," + "9" * 400 + "\n", ":3: count: count 9999"),
+    ("azure_1e308.csv", "HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,1e308\n", ":2: minute 2: count 1e308 is too"),
+    ("azure_header_only.csv", "HashFunction,HashOwner,HashApp,1,2,3\n", ":1: no rows after the header"),
+    ("far_future.csv", "timestamp,count\n0,1\n1e15,1\n", ":3: timestamp '1e15' is out of range"),
+])
+def test_cli_bad_trace_is_one_line_and_exit_2(tmp_path, capsys, name, text, message):
+    path = _write(tmp_path, name, text)
+    assert main(["--trace", path, "--policy", "breakeven", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}") and message in err
+    assert len(err.strip().splitlines()) == 1 and len(err) < 500
+
+
+def test_cli_far_future_timestamps_with_keep_warm_exit_2(tmp_path, capsys):
+    path = _write(tmp_path, "far.csv", "timestamp,count\n0,1\n1e15,1\n")
+    assert main(["--trace", path, "--keep-warm", "Mon-Fri 09:00-18:00", "--jobs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert ":3: timestamp '1e15' is out of range" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("option", ["--wake-minutes", "--cold-start-penalty-minutes", "--idle-timeout-minutes",
+                                    "--min-ready-minutes", "--check-interval-minutes"])
+def test_cli_huge_minutes_are_an_option_error(tmp_path, capsys, option):
+    path = _write(tmp_path, "ok.csv", "timestamp,count\n0,1\n600,1\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--trace", path, option, "1e308", "--jobs", "1"])
+    assert exit_info.value.code == 2
+    assert f"{option} must be at most" in capsys.readouterr().err

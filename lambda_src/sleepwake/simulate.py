@@ -549,11 +549,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_OPTION_MINUTES = 525_600.0  # a year: any longer wake, timeout or penalty is a typo, and would overflow
+
+
 def _positive(parser: argparse.ArgumentParser, name: str, value: float | None, *, allow_zero: bool = True) -> None:
     if value is None:
         return
     if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         parser.error(f"{name} must be a number {'>=' if allow_zero else '>'} 0, got {value}")
+    if value > MAX_OPTION_MINUTES:
+        parser.error(f"{name} must be at most {MAX_OPTION_MINUTES:g} minutes (a year), got {value:g}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
