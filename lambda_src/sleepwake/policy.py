@@ -102,6 +102,11 @@ class PolicyConfig:
         return self.wake_seconds if self.cold_start_penalty_seconds is None else self.cold_start_penalty_seconds
 
     @property
+    def penalty_rate(self) -> float:
+        """What one second of one request's wait costs, in seconds of the instance's price (see `wait_cost`)."""
+        return penalty_rate(self.wake_seconds, self.penalty_seconds)
+
+    @property
     def breakeven_seconds(self) -> float:
         """Idle time that costs as much as one wake: W of billing plus one waiting request."""
         return self.wake_seconds + self.penalty_seconds
@@ -124,6 +129,21 @@ class PolicyConfig:
         if missing:
             raise TypeError(f"PolicyConfig.named({name!r}) needs {' and '.join(missing)}")
         return cls(**params)
+
+
+# --------------------------------------------------------------------------------------------- cost model
+# One cost model for the plan, the simulator and the optima, all in seconds of the instance's price:
+#   billing from the start of each wake until its delete (never sooner than the grace after ready, nor than the
+#   in-flight guard after the last request), plus, for every request that waits, the penalty pro rata to its
+#   wait: a request that waits a whole wake W costs `penalty_seconds`, one that arrives with 2 minutes of the
+#   wake left costs 2/W of that.
+def penalty_rate(wake_seconds: float, penalty_seconds: float) -> float:
+    return penalty_seconds / wake_seconds if wake_seconds > 0 else 0.0
+
+
+def wait_cost(wait_seconds: float, requests: float, rate: float) -> float:
+    """The penalty of `requests` requests that each wait `wait_seconds` (0 for no wait)."""
+    return rate * wait_seconds * requests if wait_seconds > 0 else 0.0
 
 
 def _check_number(name: str, value: Any, *, positive: bool = False) -> None:
@@ -604,5 +624,6 @@ def _basis(keep: float, prewarm: float | None, until: float | None) -> str:
 
 __all__ = [
     "ALL_PRESETS", "Decision", "HISTOGRAM_MINUTES", "IdleHistory", "KEEP", "POLICY_NAMES", "PRESETS", "Plan",
-    "PolicyConfig", "SLEEP", "SMOOTHING_POINTS", "WAKE", "best_plan", "decide", "plan_for", "smooth",
+    "PolicyConfig", "SLEEP", "SMOOTHING_POINTS", "WAKE", "best_plan", "decide", "penalty_rate", "plan_for", "smooth",
+    "wait_cost",
 ]

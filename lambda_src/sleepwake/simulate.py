@@ -7,7 +7,9 @@ The model, exact and deliberately simple:
 - The endpoint starts asleep. A wake started at s makes it ready at s + W and is billed from s until it is
   deleted (or the trace ends). A request that finds it asleep starts a wake and waits until it is ready; one
   that finds it waking waits until it is ready. A request with a wait > 0 is a cold start and costs a penalty
-  of `--cold-start-penalty-minutes` of the instance's price. Total cost = billing + penalties.
+  pro rata to its wait: `--cold-start-penalty-minutes` of the instance's price for a wait of a whole wake W
+  (`policy.wait_cost`, the one cost model of the plan, the simulator and the optima). Total cost = billing +
+  penalties.
 - The policy (`sleepwake.policy.decide`, the manager's own code) is consulted at every tick, one minute apart
   from the start of the trace, after the requests of that instant. It can wake a sleeping endpoint (pre-warm)
   or delete a ready one. An endpoint that is still waking is never deleted, nor one ready for less than
@@ -21,15 +23,15 @@ The model, exact and deliberately simple:
 
 Reference costs, per endpoint:
 
-- offline optimum: the cheapest schedule that knows the future but wakes only on a request. Requests that
-  arrive while a wake is under way are cold starts too, so neighbouring gaps interact: sleeping right after a
-  request can make the next few requests pay a penalty. The exact optimum is a dynamic programme over the
-  requests with two states, "asleep when request i arrives" and "ready when request i arrives"
-  (`offline_optimum`).
-- clairvoyant optimum: may also pre-warm, so no request ever waits: W for the first wake plus, per gap between
-  requests, min(gap, W) of billing. With a penalty below W a schedule that accepts cold starts could be
-  cheaper; at the default (penalty = W) nothing is. Pre-warming policies can beat the offline optimum, so their
-  ratio can be below 1; none can beat this one.
+- offline optimum: the cheapest schedule that knows the future but wakes only on a request, under the same
+  rules as the policies: deletes at ticks only, never within the grace after ready nor the in-flight guard
+  after a request. Requests that arrive while a wake is under way wait too, so neighbouring gaps interact. The
+  exact optimum is a dynamic programme over the requests with two states, "asleep when request i arrives" and
+  "ready when request i arrives" (`offline_optimum`). It bounds every policy that never pre-warms.
+- clairvoyant optimum: a lower bound for every schedule, pre-warming ones included (`clairvoyant_optimum`): per
+  gap between requests the cheaper of staying awake and another wake. Always-on wakes at the trace's first tick
+  (a pre-warm unless a request comes then) and is held to this bound; the clairvoyant may not wake before the
+  trace starts either.
 
 - best fixed timeout in hindsight (`--hindsight`): the `fixed` timeout, checked every minute, that would have
   cost least on this endpoint's whole trace (`hindsight_fixed`). No online policy can know it in advance; the
@@ -54,7 +56,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .core import IN_FLIGHT_GUARD_SECONDS
-from .policy import ALL_PRESETS, PRESETS, SLEEP, WAKE, IdleHistory, PolicyConfig, decide
+from .policy import ALL_PRESETS, PRESETS, SLEEP, WAKE, IdleHistory, PolicyConfig, decide, penalty_rate, wait_cost
 from .pricing import UnknownInstanceType, hourly_price
 from .settings import Settings
 from .traces import EndpointTrace, TraceError, parse_timestamp, read_trace
@@ -70,17 +72,18 @@ class EndpointResult:
 
     billed_seconds: float = 0.0
     requests: int = 0
-    cold_starts: int = 0
+    cold_starts: int = 0  # requests that waited
     wakes: int = 0
     prewarms: int = 0  # wakes the policy started without a waiting request
     waits: dict[float, int] = field(default_factory=dict)  # wait in seconds -> requests (cold starts only)
+    penalty_seconds: float = 0.0  # the waits' penalties (`policy.wait_cost`)
 
-    def cost_seconds(self, penalty_seconds: float) -> float:
-        return self.billed_seconds + self.cold_starts * penalty_seconds
+    def cost_seconds(self) -> float:
+        return self.billed_seconds + self.penalty_seconds
 
     def as_tuple(self) -> tuple:
         return (self.billed_seconds, self.requests, self.cold_starts, self.wakes, self.prewarms,
-                tuple(sorted(self.waits.items())))
+                tuple(sorted(self.waits.items())), self.penalty_seconds)
 
 
 # ----------------------------------------------------------------------------------------------- the replay
@@ -94,6 +97,7 @@ def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = T
     times only, so by default it does not.
     """
     wake = cfg.wake_seconds
+    rate = cfg.penalty_rate
     start, end = trace.start, trace.end
     requests = trace.requests
     n_requests = len(requests)
@@ -128,6 +132,7 @@ def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = T
                 wait = ready_at - when
                 result.cold_starts += count
                 waits[wait] = waits.get(wait, 0) + count
+                result.penalty_seconds += wait_cost(wait, count, rate)
             last_activity = when
         if state == waking and now >= ready_at:
             state = ready
@@ -184,6 +189,7 @@ def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = T
             wait = ready_at - when
             result.cold_starts += count
             waits[wait] = waits.get(wait, 0) + count
+            result.penalty_seconds += wait_cost(wait, count, rate)
     if state != asleep:
         result.billed_seconds += end - wake_start  # type: ignore[operator]
     return result
@@ -197,68 +203,104 @@ class Optimum:
     cold_starts: int
 
 
-def offline_optimum(trace: EndpointTrace, wake_seconds: float, penalty_seconds: float) -> Optimum:
-    """The cheapest schedule that knows the future and wakes only on requests (costs in seconds of price).
+def offline_optimum(trace: EndpointTrace, wake_seconds: float, penalty_seconds: float, *,
+                    min_ready_seconds: float = 0.0, guard_seconds: float = 0.0,
+                    tick_seconds: float | None = None) -> Optimum:
+    """The cheapest schedule that knows the future and wakes only on requests (costs in seconds of price), under
+    the simulator's rules: deletes only at ticks (`tick_seconds` apart from the trace's start; None = any time),
+    never within `min_ready_seconds` of becoming ready (the grace) nor `guard_seconds` of the latest request
+    (the in-flight guard), and every waiting request's penalty pro rata to its wait (`policy.wait_cost`).
 
     Requests r_0 < r_1 < ... with counts c_i. Two values per request:
       asleep[i]: least cost of everything before r_i, given the endpoint is asleep when r_i arrives;
-      ready[i]:  least cost up to r_i, given it is ready when r_i arrives (billing counted up to r_i).
-    A wake at r_a is ready at R = r_a + W; every request in [r_a, R) waits (c_i penalties each); r_b is the
-    first request at or after R. From there it either sleeps at R (-> asleep[b]) or stays to r_b
-    (-> ready[b], + r_b - R). From ready[j] it stays to r_{j+1} (-> ready[j+1], + the gap) or sleeps right
-    after serving r_j (-> asleep[j+1]). Sleeping any later than that before the next request only costs more,
-    and an endpoint is never deleted while waking. Billing stops at the end of the trace. The answer is
-    asleep[n]; O(n) with a two-pointer scan for b.
+      ready[i]:  least cost up to r_i, given it is ready when r_i arrives and the grace no longer binds (billing
+                 counted up to r_i).
+    A wake at r_a is ready at R = r_a + W; every request in [r_a, R) waits until R. Then, for each request r_j
+    served by this wake while the grace still binds, it may sleep at the first tick D_j >= max(R + grace,
+    r_j + guard), if that comes before r_{j+1} (-> asleep[j+1]); the first r_j past the grace goes to ready[j].
+    From ready[j] it sleeps at the first tick D >= r_j + guard if that is before r_{j+1}, or stays to r_{j+1}.
+    Sleeping any later than the earliest allowed tick before the next request only costs more, and an endpoint is
+    never deleted while waking. Billing stops at the end of the trace. The answer is asleep[n].
     """
     reqs = trace.requests
     n = len(reqs)
     if n == 0:
         return Optimum(0.0, 0.0, 0)
+    rate = penalty_rate(wake_seconds, penalty_seconds)
+    start, end = trace.start, trace.end
+
+    def earliest_delete(at: float) -> float:
+        if tick_seconds is None:
+            return at
+        return start + math.ceil((at - start) / tick_seconds - 1e-9) * tick_seconds
+
     none = (math.inf, 0.0, 0)
     asleep: list[tuple[float, float, int]] = [none] * (n + 1)  # (cost, billed, cold starts)
     ready: list[tuple[float, float, int]] = [none] * (n + 1)
     asleep[0] = (0.0, 0.0, 0)
-    end = trace.end
-    cold_prefix = [0]
-    for _, count in reqs:
-        cold_prefix.append(cold_prefix[-1] + count)
+
+    def offer(table: list, index: int, value: tuple[float, float, int]) -> None:
+        if value[0] < table[index][0]:
+            table[index] = value
+
     b = 0
     for i in range(n):
         r_i = reqs[i][0]
         cost, billed, cold = asleep[i]
         if cost < math.inf:
             ready_time = r_i + wake_seconds
-            b = max(b, i + 1)
+            b = max(b, i)
             while b < n and reqs[b][0] < ready_time:
                 b += 1
-            waited = cold_prefix[b] - cold_prefix[i]
-            woken = min(ready_time, end) - r_i
-            state = (cost + woken + penalty_seconds * waited, billed + woken, cold + waited)
-            if state[0] < asleep[b][0]:
-                asleep[b] = state
-            if b < n:
-                stay = reqs[b][0] - ready_time
-                if state[0] + stay < ready[b][0]:
-                    ready[b] = (state[0] + stay, state[1] + stay, state[2])
+            waited = penalty = 0.0
+            waited_requests = 0
+            for j in range(i, b):
+                when, count = reqs[j]
+                penalty += wait_cost(ready_time - when, count, rate)
+                waited_requests += count if ready_time > when else 0
+            base = (cost + penalty, billed, cold + waited_requests)
+            grace_end = ready_time + min_ready_seconds
+            for j in range(max(b - 1, i), n):
+                r_j = reqs[j][0]
+                if j >= b and grace_end <= r_j + guard_seconds:
+                    offer(ready, j, (base[0] + r_j - r_i, base[1] + r_j - r_i, base[2]))
+                    break
+                delete = earliest_delete(max(grace_end, r_j + guard_seconds))
+                if j + 1 == n or delete < reqs[j + 1][0]:
+                    awake = min(delete, end) - r_i
+                    offer(asleep, j + 1, (base[0] + awake, base[1] + awake, base[2]))
         cost, billed, cold = ready[i]
         if cost < math.inf:
-            if cost < asleep[i + 1][0]:
-                asleep[i + 1] = ready[i]
+            delete = earliest_delete(r_i + guard_seconds)
+            if i + 1 == n or delete < reqs[i + 1][0]:
+                awake = min(delete, end) - r_i
+                offer(asleep, i + 1, (cost + awake, billed + awake, cold))
             if i + 1 < n:
                 stay = reqs[i + 1][0] - r_i
-                if cost + stay < ready[i + 1][0]:
-                    ready[i + 1] = (cost + stay, billed + stay, cold)
+                offer(ready, i + 1, (cost + stay, billed + stay, cold))
     return Optimum(*asleep[n])
 
 
-def clairvoyant_optimum(trace: EndpointTrace, wake_seconds: float) -> float:
-    """W for the first wake plus min(gap, W) per gap between requests: every request finds it ready."""
+def clairvoyant_optimum(trace: EndpointTrace, wake_seconds: float, penalty_seconds: float | None = None) -> float:
+    """A lower bound on every schedule, pre-warming ones included (costs in seconds of price).
+
+    Cut time at the requests and give each request its wait. Before a request at b that finds the endpoint not
+    ready since the previous request a, a wake started at some s <= b: the awake time in [s, b) plus b's wait
+    is (b - s) + rate * max(0, s + W - b) >= min(W, rate * W). So each gap costs at least min(gap, W, rate * W),
+    and the first request at least the cheaper of waiting a whole wake (rate * W) and a wake started as early as
+    the trace allows, no sooner than its start (x + rate * (W - x), x = min(W, first - start)): always-on, which
+    wakes at the trace's first tick, is bounded too. With the default penalty (= W): W + sum of min(gap, W).
+    """
     reqs = trace.requests
     if not reqs:
         return 0.0
-    cost = wake_seconds
+    wake = wake_seconds
+    rate = penalty_rate(wake, wake if penalty_seconds is None else penalty_seconds)
+    lead = max(0.0, min(wake, reqs[0][0] - trace.start))
+    cost = min(rate * wake, lead + rate * (wake - lead))
+    per_gap = min(wake, rate * wake)
     for (a, _), (b, _) in zip(reqs, reqs[1:]):
-        cost += min(b - a, wake_seconds)
+        cost += min(b - a, per_gap)
     return cost
 
 
@@ -281,7 +323,7 @@ def hindsight_fixed(trace: EndpointTrace, wake_seconds: float, penalty_seconds: 
                            idle_timeout_seconds=timeout, check_interval_seconds=TICK_SECONDS,
                            cold_start_penalty_seconds=penalty_seconds)
         result = simulate_endpoint(trace, cfg, keep_warm=keep_warm, min_ready_seconds=min_ready_seconds)
-        cost = result.cost_seconds(penalty_seconds)
+        cost = result.cost_seconds()
         if best is None or cost < best[0]:
             best = (cost, timeout, result)
     assert best is not None
@@ -321,14 +363,16 @@ def run_endpoints(traces: Sequence[EndpointTrace], options: RunOptions) -> list[
         keep_warm = KeepWarm.parse(options.keep_warm)
     rows = []
     for trace in traces:
-        offline = offline_optimum(trace, options.wake_seconds, options.penalty_seconds)
+        offline = offline_optimum(trace, options.wake_seconds, options.penalty_seconds,
+                                  min_ready_seconds=options.min_ready_seconds, guard_seconds=IN_FLIGHT_GUARD_SECONDS,
+                                  tick_seconds=TICK_SECONDS)
         rows.append({
             "name": trace.name,
             "requests": trace.total_requests,
             "offline": offline.cost_seconds,
             "offline_billed": offline.billed_seconds,
             "offline_cold": offline.cold_starts,
-            "clairvoyant": clairvoyant_optimum(trace, options.wake_seconds),
+            "clairvoyant": clairvoyant_optimum(trace, options.wake_seconds, options.penalty_seconds),
             "results": [simulate_endpoint(trace, cfg, keep_warm=keep_warm,
                                           min_ready_seconds=options.min_ready_seconds,
                                           request_counts=options.request_counts).as_tuple()
@@ -397,9 +441,11 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
         "policies": [],
     }
     offline_total = sum(row["offline"] for row in measured)
+    baselines = [options.policies.index(name) for name in BASELINES if name in options.policies]
+    cheapest = [min(_cost(row["results"][p]) for p in baselines) if baselines else math.nan for row in rows]
     for p, name in enumerate(options.policies):
         summary["policies"].append(_simulated_entry(name, [row["results"][p] for row in rows], rows, offline_total,
-                                                    price, penalty))
+                                                    price, cheapest))
     references = (
         ("offline-optimum", "offline", sum(row["offline_billed"] for row in rows),
          sum(row["offline_cold"] for row in rows)),
@@ -408,29 +454,50 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
     for name, key, billed, cold in references:
         total = sum(row[key] for row in measured)
         ratios = [row[key] / row["offline"] for row in measured]
-        entry = _policy_entry(name, billed, cold, summary["requests"], None, None, None, ratios, total,
-                              offline_total, price, penalty)
+        entry = _policy_entry(name, billed, sum(row[key] for row in rows) - billed, cold, summary["requests"], None,
+                              None, None, ratios, total, offline_total, price)
         entry["reference"] = True
         summary["policies"].append(entry)
     if options.hindsight:
         entry = _simulated_entry("best-fixed-hindsight", [row["hindsight"] for row in rows], rows, offline_total,
-                                 price, penalty)
+                                 price, cheapest)
         entry["reference"] = True
         entry["timeout_minutes"] = {"median": percentile([row["hindsight_timeout"] / 60.0 for row in measured], 50.0)}
         summary["policies"].append(entry)
+    # the bounds, checked on every endpoint: no schedule below the clairvoyant optimum, none that wakes only on
+    # requests below the offline optimum
+    below = []
+    for row in rows:
+        for p, name in enumerate(options.policies):
+            cost = _cost(row["results"][p])
+            if cost < row["clairvoyant"] - 1e-6 or (row["results"][p][4] == 0 and cost < row["offline"] - 1e-6):
+                below.append(f"{name} on {row['name']}")
+    summary["below_a_bound"] = below
     return summary
 
 
+# The simple policies a user could pick instead; r = a policy's cost / the cheapest of them on the same endpoint.
+BASELINES = ("always-on", "breakeven", "fixed-15-15", "alarm-3x5+5")
+
+
+def _cost(result: tuple) -> float:
+    """Total cost of `EndpointResult.as_tuple()`: billing + penalties."""
+    return result[0] + result[6]
+
+
 def _simulated_entry(name: str, results: list[tuple], rows: list[dict[str, Any]], offline_total: float,
-                     price: float, penalty: float) -> dict[str, Any]:
-    """The table entry of one simulated schedule: `results[i]` is its `EndpointResult.as_tuple()` on `rows[i]`."""
-    billed = requests = cold = wakes = prewarms = 0
+                     price: float, cheapest: list[float] | None = None) -> dict[str, Any]:
+    """The table entry of one simulated schedule: `results[i]` is its `EndpointResult.as_tuple()` on `rows[i]`;
+    `cheapest[i]` the cheapest baseline's cost there (for r)."""
+    billed = penalties = 0.0
+    requests = cold = wakes = prewarms = 0
     waits: dict[float, int] = {}
-    ratios = []
+    ratios, regrets = [], []
     cost_total = 0.0
-    for result, row in zip(results, rows):
-        b, reqs, c, w, pw, wait_items = result
+    for index, (result, row) in enumerate(zip(results, rows)):
+        b, reqs, c, w, pw, wait_items, pen = result
         billed += b
+        penalties += pen
         requests += reqs
         cold += c
         wakes += w
@@ -438,28 +505,34 @@ def _simulated_entry(name: str, results: list[tuple], rows: list[dict[str, Any]]
         for wait, count in wait_items:
             waits[wait] = waits.get(wait, 0) + count
         if row["offline"] > 0:
-            cost = b + c * penalty
+            cost = b + pen
             cost_total += cost
             ratios.append(cost / row["offline"])
-    return _policy_entry(name, billed, cold, requests, wakes, prewarms, waits, ratios, cost_total, offline_total,
-                         price, penalty)
+            if cheapest is not None and cheapest[index] > 0:
+                regrets.append(cost / cheapest[index])
+    entry = _policy_entry(name, billed, penalties, cold, requests, wakes, prewarms, waits, ratios, cost_total,
+                          offline_total, price)
+    if regrets:
+        entry["r"] = {"median": percentile(regrets, 50.0), "p90": percentile(regrets, 90.0),
+                      "p99": percentile(regrets, 99.0), "max": max(regrets)}
+    return entry
 
 
-def _ratio(result: tuple, row: dict[str, Any], penalty: float) -> float | None:
+def _ratio(result: tuple, row: dict[str, Any]) -> float | None:
     """One schedule's ratio on one endpoint (`result` as in `EndpointResult.as_tuple()`); None without an optimum."""
-    return (result[0] + result[2] * penalty) / row["offline"] if row["offline"] else None
+    return _cost(result) / row["offline"] if row["offline"] else None
 
 
-def _policy_entry(name: str, billed: float, cold: int, requests: int, wakes: int | None,
+def _policy_entry(name: str, billed: float, penalties: float, cold: int, requests: int, wakes: int | None,
                   prewarms: int | None, waits: dict[float, int] | None, ratios: list[float], cost_total: float,
-                  offline_total: float, price: float, penalty: float) -> dict[str, Any]:
+                  offline_total: float, price: float) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "policy": name,
         "billed_hours": billed / 3600.0,
         "cost_usd": billed / 3600.0 * price,
         "cold_starts": cold,
-        "penalty_usd": cold * penalty / 3600.0 * price,
-        "total_usd": (billed + cold * penalty) / 3600.0 * price,
+        "penalty_usd": penalties / 3600.0 * price,
+        "total_usd": (billed + penalties) / 3600.0 * price,
     }
     if wakes is not None:
         entry["wakes"] = wakes
@@ -470,6 +543,8 @@ def _policy_entry(name: str, billed: float, cold: int, requests: int, wakes: int
     entry["ratio"] = {
         "median": percentile(ratios, 50.0),
         "p90": percentile(ratios, 90.0),
+        "p99": percentile(ratios, 99.0),
+        "max": max(ratios) if ratios else math.nan,
         "aggregate": cost_total / offline_total if offline_total > 0 else math.nan,
     }
     return entry
@@ -625,9 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             summary["per_endpoint"] = [
                 {"name": row["name"], "requests": row["requests"],
                  "offline_optimum_usd": row["offline"] * price / 3600.0,
-                 "ratios": {name: _ratio(r, row, options.penalty_seconds) for name, r in zip(names, row["results"])},
+                 "ratios": {name: _ratio(r, row) for name, r in zip(names, row["results"])},
                  **({"best_fixed_timeout_minutes": row["hindsight_timeout"] / 60.0,
-                     "best_fixed_ratio": _ratio(row["hindsight"], row, options.penalty_seconds)}
+                     "best_fixed_ratio": _ratio(row["hindsight"], row)}
                     if options.hindsight else {})}
                 for row in rows
             ]
