@@ -324,7 +324,7 @@ def test_cli_table_for_one_endpoint(capsys):
     out = capsys.readouterr().out
     assert "1 endpoint, 10 requests; W = 5 min, ml.g5.xlarge x1 at $1.4080/h, cold-start penalty = 10 min" in out
     header = next(line for line in out.splitlines() if line.startswith("policy"))
-    assert header.split()[-1] == "ratio" and "ratio med" not in header
+    assert header.split()[-2:] == ["ratio", "r"] and "ratio med" not in header
     assert "adaptive" in out and "offline-optimum *" in out
     assert "best-fixed-hindsight" not in out  # only on request
 
@@ -469,3 +469,18 @@ def test_no_policy_beats_the_clairvoyant_and_none_that_never_pre_warms_beats_the
         assert result.cost_seconds() >= bound - 1e-6, name
         if result.prewarms == 0:
             assert result.cost_seconds() >= optimum - 1e-6, name
+
+
+def test_bench_runs_every_trace_file_under_a_directory(tmp_path, capsys):
+    nested = tmp_path / "llm"
+    nested.mkdir()
+    (nested / "source").mkdir()
+    (nested / "source" / "raw.csv").write_text("not,a,trace,at,all\n")  # raw data: skipped by its name
+    (tmp_path / "a_per_minute.csv").write_text("timestamp,count\n0,1\n600,3\n1200,0\n")
+    (nested / "b_x2_azure_layout.csv").write_text("HashFunction,HashOwner,HashApp,1,2,3\nf,o,a,1,0,1\ng,o,a,0,0,0\n")
+    assert main(["--trace", str(tmp_path), "--jobs", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "a_per_minute.csv: 1 endpoint, 4 requests" in out
+    assert "llm/b_x2_azure_layout.csv: 2 endpoints, 2 requests" in out
+    assert "all 2 files, 3 endpoints" in out
+    assert "r p99 <= 1.25 on every file" in out and "none that never pre-warms below the offline optimum: met" in out

@@ -559,7 +559,7 @@ def _fmt(value: Any, spec: str) -> str:
 
 def render_table(summary: dict[str, Any], *, single: bool) -> str:
     headers = ["policy", "billed h", "cost $", "cold starts", "wait min", "p95 wait", "total $"]
-    headers += ["ratio"] if single else ["ratio med", "ratio p90", "ratio agg"]
+    headers += ["ratio", "r"] if single else ["ratio med", "ratio p90", "ratio agg", "r med", "r p99", "r max"]
     lines = []
     body = []
     for entry in summary["policies"]:
@@ -573,8 +573,10 @@ def render_table(summary: dict[str, Any], *, single: bool) -> str:
             _fmt(entry.get("wait_p95_minutes"), ".1f"),
             _fmt(entry.get("total_usd"), ".2f"),
         ]
-        cells += [_fmt(ratio["aggregate"], ".3f")] if single else [
-            _fmt(ratio["median"], ".3f"), _fmt(ratio["p90"], ".3f"), _fmt(ratio["aggregate"], ".3f")]
+        r = entry.get("r") or {}
+        cells += [_fmt(ratio["aggregate"], ".3f"), _fmt(r.get("max"), ".3f")] if single else [
+            _fmt(ratio["median"], ".3f"), _fmt(ratio["p90"], ".3f"), _fmt(ratio["aggregate"], ".3f"),
+            _fmt(r.get("median"), ".3f"), _fmt(r.get("p99"), ".3f"), _fmt(r.get("max"), ".3f")]
         body.append(cells)
     widths = [max(len(headers[c]), *(len(row[c]) for row in body)) for c in range(len(headers))]
     lines.append("  ".join(h.ljust(w) if c == 0 else h.rjust(w) for c, (h, w) in enumerate(zip(headers, widths))))
@@ -590,7 +592,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Replay an invocation trace through the sleep/wake idle policies and compare their cost with"
                     " the offline optimum.",
     )
-    parser.add_argument("--trace", required=True, help="Azure Functions 2019 per-minute CSV, or timestamp,count CSV")
+    parser.add_argument("--trace", required=True,
+                        help="Azure Functions 2019 per-minute CSV, or timestamp,count CSV; or a directory: every"
+                             f" {' or '.join('*' + suffix for suffix in BENCH_SUFFIXES)} file under it (the bench)")
     parser.add_argument("--policy", default="all",
                         help=f"one of {', '.join(PRESETS)}, a comma-separated list, or all ({', '.join(ALL_PRESETS)})")
     parser.add_argument("--wake-minutes", type=float, default=DEFAULT_WAKE_MINUTES,
@@ -683,6 +687,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          hindsight=args.hindsight)
 
     started = time.perf_counter()
+    if os.path.isdir(args.trace):
+        return bench(args.trace, options, jobs=args.jobs, start=start, as_json=args.json)
     try:
         traces = read_trace(args.trace, start=start)
     except TraceError as exc:
@@ -728,6 +734,113 @@ def main(argv: Sequence[str] | None = None) -> int:
               f" whole trace; {'it is' if single else 'median'} {timeout:g} min")
     print(f"{elapsed:.1f} s with {args.jobs} worker{'s' if args.jobs != 1 else ''}")
     return 0
+
+
+# ------------------------------------------------------------------------------------------------ the bench
+BENCH_SUFFIXES = ("_per_minute.csv", "_azure_layout.csv")
+REFERENCE_FILE = "azure_functions_2019"  # the day the policy was first tuned on: it must not regress
+
+
+def bench_files(directory: str) -> list[str]:
+    """Every trace file under `directory`, recursively, in a stable order (raw `source/` files are skipped by
+    their names: only the simulator's two layouts, named *_per_minute.csv and *_azure_layout.csv, are read)."""
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        found += [os.path.join(root, name) for name in sorted(files) if name.endswith(BENCH_SUFFIXES)]
+    return found
+
+
+def bench(directory: str, options: RunOptions, *, jobs: int, start: float = 0.0, as_json: bool = False) -> int:
+    """`make bench`: one table per trace file, then r per policy over every endpoint of every file, then the
+    issue's targets for the default policy, measured (never asserted)."""
+    started = time.perf_counter()
+    files = bench_files(directory)
+    if not files:
+        print(f"error: {directory}: no {' or '.join('*' + s for s in BENCH_SUFFIXES)} files", file=sys.stderr)
+        return 2
+    traces: list[EndpointTrace] = []
+    owners: list[int] = []
+    for index, path in enumerate(files):
+        try:
+            found = read_trace(path, start=start)
+        except TraceError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        traces += found
+        owners += [index] * len(found)
+    rows = run_parallel(traces, options, jobs)
+    per_file = [[row for row, owner in zip(rows, owners) if owner == index] for index in range(len(files))]
+    summaries = [summarise(file_rows, options) for file_rows in per_file]
+    everything = summarise(rows, options)
+    elapsed = time.perf_counter() - started
+    if as_json:
+        print(json.dumps(_nan_to_none({"files": dict(zip(files, summaries)), "all": everything,
+                                       "seconds": round(elapsed, 2)}), indent=2, allow_nan=False))
+        return 0
+    for path, summary, file_rows in zip(files, summaries, per_file):
+        print(f"\n{os.path.relpath(path, directory)}: {len(file_rows)} endpoint{'s' if len(file_rows) != 1 else ''},"
+              f" {summary['requests']:,} requests")
+        print(render_table(summary, single=False))
+    print(f"\nall {len(files)} files, {len(rows)} endpoints: W = {options.wake_seconds / 60:g} min, penalty ="
+          f" {options.penalty_seconds / 60:g} min of price for a whole wake's wait (pro rata)")
+    print(render_table(everything, single=False))
+    print("ratio = total cost / offline optimum (the simulator's rules, wakes only on requests); r = total cost /"
+          " the cheapest of " + ", ".join(BASELINES) + " on the same endpoint")
+    print(_targets(files, summaries, everything, directory))
+    print(f"{elapsed:.1f} s with {jobs} worker{'s' if jobs != 1 else ''}")
+    return 0
+
+
+def _targets(files: list[str], summaries: list[dict[str, Any]], everything: dict[str, Any], directory: str) -> str:
+    """Issue 11's targets for adaptive, with the figures that meet or miss them."""
+    def entry(summary: dict[str, Any], name: str) -> dict[str, Any] | None:
+        return next((e for e in summary["policies"] if e["policy"] == name), None)
+
+    lines = ["targets for adaptive (measured here, not asserted):"]
+    worst_p99 = worst_max = 0.0
+    worst_file = ""
+    for path, summary in zip(files, summaries):
+        adaptive = entry(summary, "adaptive")
+        if adaptive is None or "r" not in adaptive:
+            continue
+        if adaptive["r"]["max"] > worst_max:
+            worst_max, worst_file = adaptive["r"]["max"], os.path.relpath(path, directory)
+        worst_p99 = max(worst_p99, adaptive["r"]["p99"])
+    met = "met" if worst_p99 <= 1.25 else "MISSED"
+    lines.append(f"  r p99 <= 1.25 on every file: worst {worst_p99:.3f} ({met})")
+    met = "met" if worst_max <= 2.0 else "MISSED"
+    lines.append(f"  r max <= 2.0 on every file: worst {worst_max:.3f}, {worst_file} ({met})")
+    adaptive = entry(everything, "adaptive")
+    if adaptive is not None:
+        others = {name: entry(everything, name)["ratio"]["aggregate"]
+                  for name in ("fixed-15-15", "alarm-3x5+5", "breakeven") if entry(everything, name)}
+        mine = adaptive["ratio"]["aggregate"]
+        beaten = [f"{name} {value:.3f}" for name, value in others.items() if value <= mine]
+        lines.append(f"  aggregate ratio to the optimum below every seed policy's and breakeven's: adaptive {mine:.3f}"
+                     f" vs " + ", ".join(f"{n} {v:.3f}" for n, v in others.items())
+                     + (" (met)" if not beaten else " (MISSED)"))
+        per_file_misses = []
+        for path, summary in zip(files, summaries):
+            own = entry(summary, "adaptive")
+            if own is None:
+                continue
+            better = [name for name in others if entry(summary, name)
+                      and entry(summary, name)["ratio"]["aggregate"] < own["ratio"]["aggregate"] - 1e-9]
+            if better:
+                per_file_misses.append(f"{os.path.relpath(path, directory)} ({', '.join(better)})")
+        lines.append("  per file, policies with a lower aggregate ratio than adaptive: "
+                     + ("; ".join(per_file_misses) if per_file_misses else "none"))
+    for path, summary in zip(files, summaries):
+        if REFERENCE_FILE in os.path.basename(path) and entry(summary, "adaptive"):
+            ratio = entry(summary, "adaptive")["ratio"]
+            ok = ratio["median"] <= 1.125 and ratio["p90"] <= 1.45
+            lines.append(f"  {os.path.basename(path)}: median {ratio['median']:.3f} <= 1.125, p90 {ratio['p90']:.3f}"
+                         f" <= 1.45 ({'met' if ok else 'MISSED'})")
+    below = everything["below_a_bound"]
+    lines.append("  no policy below the clairvoyant optimum, none that never pre-warms below the offline optimum: "
+                 + ("met on every endpoint" if not below else f"MISSED: {', '.join(below[:5])}"))
+    return "\n".join(lines)
 
 
 def _nan_to_none(value: Any) -> Any:
