@@ -137,7 +137,8 @@ def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = T
         if state == waking and now >= ready_at:
             state = ready
         history = history.observe(now, last_activity, wake_seconds=wake,
-                                  requests=arrived if request_counts else None)
+                                  requests=arrived if request_counts else None,
+                                  penalty_seconds=cfg.penalty_seconds, grace_seconds=min_ready_seconds)
         decision = decide(cfg, history, now=now, awake=state != asleep, awake_since=wake_start,
                           keep_warm=keep_warm)
         action = decision.action
