@@ -71,7 +71,7 @@ DEFAULT_GRACE_SECONDS = 120.0  # the manager's default grace after InService (Se
 HISTORY_SHAPE_VERSION = 1
 # The regret guard's yardsticks: fixed idle timeouts (minutes; None = never sleep, i.e. always-on) replayed
 # on the endpoint's own traffic, each with the cost model of the simulator (`_replay_expert`).
-EXPERT_MINUTES: tuple[int | None, ...] = (*range(0, 31), 36, 42, 48, 56, 64, 80, 96, 128, 160, 192, 240, None)
+EXPERT_MINUTES: tuple[int | None, ...] = (0, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 240, None)
 # Their costs fade with this time constant (seconds), so the guard judges recent traffic.
 EXPERT_MEMORY_SECONDS = 2 * 86400.0
 # The plan is overruled when its own timeout would have cost more than this much above the best yardstick.
@@ -583,7 +583,9 @@ def _compute_plan(cfg: PolicyConfig, history: IdleHistory) -> Plan:
         volume = (sum(exposure.values()) + overflow_exposure) / samples
     else:
         volume = history.requests / history.active if history.active else 1.0
-    volume = max(1.0, volume)
+    # damped: the mean is pulled up by a few bursts, and a wake's waits are pro rata (tried on the bench: the
+    # square root keeps the Azure 2019 day's p90 while still refusing to sleep when ready inside a burst)
+    volume = max(1.0, volume) ** 0.5
     counts, exposure = smooth(history.counts, exposure, cfg.adaptive_smoothing)
     overflow = float(history.overflow)
     for gap, weight in _prior(cfg):

@@ -14,9 +14,9 @@ The model, exact and deliberately simple:
   from the start of the trace, after the requests of that instant. It can wake a sleeping endpoint (pre-warm)
   or delete a ready one. An endpoint that is still waking is never deleted, nor one ready for less than
   `--min-ready-minutes` (the manager's grace period after InService; by default the manager's own default, 2).
-- The idle history is fed exactly as the manager feeds it: `IdleHistory.observe(tick, last activity)` once
-  per tick, where the activity is a request's arrival. `--request-counts` also passes how many requests came
-  (the manager records activity times only, so by default the simulation does not).
+- The idle history is fed exactly as the manager feeds it: `IdleHistory.observe(tick, last activity, requests)`
+  once per tick, where the activity is a request's arrival and `requests` how many came since the previous
+  tick (the manager's `request_count`); `--no-request-counts` replays a manager that is told times only.
 - For speed the replay jumps from event to event (a request, a wake becoming ready, the decision's own
   `sleep_at` / `wake_at`); `simulate_endpoint(..., jump=False)` ticks every minute instead, and the tests
   check that both give identical results.
@@ -88,13 +88,13 @@ class EndpointResult:
 
 # ----------------------------------------------------------------------------------------------- the replay
 def simulate_endpoint(trace: EndpointTrace, cfg: PolicyConfig, *, jump: bool = True, keep_warm: Any = None,
-                      min_ready_seconds: float = 0.0, request_counts: bool = False) -> EndpointResult:
+                      min_ready_seconds: float = 0.0, request_counts: bool = True) -> EndpointResult:
     """Replay one endpoint's trace through one policy (see the module docstring for the model).
 
     `jump=False` consults the policy at every tick instead of jumping between events (same result, slower).
     `min_ready_seconds` models the manager's grace period: no deletion sooner than this after becoming ready.
-    `request_counts` tells the idle history how many requests came at each tick; the manager records activity
-    times only, so by default it does not.
+    `request_counts` tells the idle history how many requests came at each tick, as the manager does (apps and
+    the gateway add to the endpoint's request count); False replays a manager told activity times only.
     """
     wake = cfg.wake_seconds
     rate = cfg.penalty_rate
@@ -341,7 +341,7 @@ class RunOptions:
     overrides: tuple[tuple[str, Any], ...] = ()
     keep_warm: str | None = None
     min_ready_seconds: float = 0.0
-    request_counts: bool = False
+    request_counts: bool = True
     hindsight: bool = False  # also find each endpoint's best fixed timeout in hindsight (a reference)
 
     def configs(self) -> list[PolicyConfig]:
@@ -612,9 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="grace: never delete an endpoint sooner than this after it became ready (the manager's"
                              " SLEEPWAKE_MIN_IN_SERVICE_SECONDS / 60; default: the manager's default, "
                              f"{Settings.min_in_service_seconds / 60.0:g})")
-    parser.add_argument("--request-counts", action="store_true",
-                        help="tell the idle history how many requests came each minute, not just that some did"
-                             " (the manager records activity times only)")
+    parser.add_argument("--request-counts", action=argparse.BooleanOptionalAction, default=True,
+                        help="tell the idle history how many requests came each minute, as the manager does (the"
+                             " default); --no-request-counts tells it only that some did")
     parser.add_argument("--hindsight", action="store_true",
                         help="also show each endpoint's best fixed timeout chosen in hindsight (a reference no online"
                              " policy can reach: it knows the whole trace)")
@@ -721,7 +721,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f" cold-start penalty = {penalty_minutes:g} min of price"
           + (f", no sleep within {args.min_ready_minutes:g} min of ready" if args.min_ready_minutes else "")
           + (f", keep-warm {args.keep_warm!r}" if args.keep_warm else "")
-          + (", request counts known to the policy" if args.request_counts else ""))
+          + ("" if args.request_counts else ", request counts unknown to the policy"))
     if summary["endpoints_without_requests"]:
         print(f"{summary['endpoints_without_requests']} endpoint(s) without requests: no optimum, left out of the"
               " ratios")
