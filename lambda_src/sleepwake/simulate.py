@@ -458,6 +458,10 @@ def summarise(rows: list[dict[str, Any]], options: RunOptions) -> dict[str, Any]
         entry = _policy_entry(name, billed, sum(row[key] for row in rows) - billed, cold, summary["requests"], None,
                               None, None, ratios, total, offline_total, price)
         entry["reference"] = True
+        regrets = [row[key] / cheap for row, cheap in zip(rows, cheapest) if row["offline"] > 0 and cheap > 0]
+        if regrets:  # how far even a reference is from the cheapest simple policy: a floor for r
+            entry["r"] = {"median": percentile(regrets, 50.0), "p90": percentile(regrets, 90.0),
+                          "p99": percentile(regrets, 99.0), "max": max(regrets)}
         summary["policies"].append(entry)
     if options.hindsight:
         entry = _simulated_entry("best-fixed-hindsight", [row["hindsight"] for row in rows], rows, offline_total,
