@@ -507,3 +507,52 @@ def test_history_with_volume_and_yardsticks_round_trips():
     assert (back.requests, back.active) == (28, 4)
     with pytest.raises(ValueError, match="experts"):
         IdleHistory.from_item({**h.to_item(), "experts": [[1, 2]]})
+
+
+# ------------------------------------------------ manager integration: measured wakes and request volume
+def test_the_manager_measures_each_wake_once_and_uses_the_estimate_for_w():
+    from dataclasses import replace
+
+    from sleepwake.core import Record, observe_activity, wake_estimate
+    from sleepwake.settings import Settings
+
+    settings = Settings(table_name="t", endpoints={})
+    rec = Record(endpoint_name="e")
+    assert wake_estimate(rec, settings) == 480  # the configured first guess
+    woke = replace(rec, wake_started_at=m(0), in_service_since=m(6))  # this wake took 6 minutes
+    rec = observe_activity(woke, m(7), settings, None)
+    assert (rec.wake_estimate_seconds, rec.wakes_measured) == (360.0, 1)
+    assert observe_activity(rec, m(8), settings, None).wakes_measured == 1  # the same wake counts once
+    rec = observe_activity(replace(rec, wake_started_at=m(100), in_service_since=m(110)), m(111), settings, None)
+    assert rec.wakes_measured == 2 and rec.wake_estimate_seconds == pytest.approx(360 + 0.5 * 240)
+    # an endpoint found serving since long ago is no measurement
+    old = observe_activity(replace(rec, wake_started_at=m(0), in_service_since=m(600)), m(601), settings, None)
+    assert old.wakes_measured == 2
+
+
+def test_the_manager_tells_the_history_how_many_requests_came_since_the_last_tick():
+    from dataclasses import replace
+
+    from sleepwake.core import Record, observe_activity
+    from sleepwake.settings import Settings
+
+    settings = Settings(table_name="t", endpoints={})
+    rec = replace(Record(endpoint_name="e"), last_activity=m(0), request_count=40)
+    rec = observe_activity(rec, m(1), settings, None)
+    assert rec.request_count_seen == 40 and IdleHistory.from_item(rec.history).requests == 40
+    rec = observe_activity(replace(rec, last_activity=m(3), request_count=45), m(4), settings, None)
+    assert rec.request_count_seen == 45 and IdleHistory.from_item(rec.history).requests == 45
+    assert Record.from_item("e", {"request_count": "45", "wake_estimate_seconds": "300.5"}).request_count == 45
+
+
+def test_recorded_calls_add_up_in_the_request_count_even_when_writes_are_coalesced(platform):
+    from sleepwake.activity import ActivityRecorder
+
+    recorder = ActivityRecorder(platform.store.table_name, coalesce_seconds=30, clock=platform.clock)
+    assert recorder.record("llm") is True  # written: 1 request
+    for _ in range(9):
+        recorder.record("llm")  # coalesced: counted, sent with the next write
+    platform.clock.advance(31)
+    assert recorder.record("llm") is True
+    record = platform.store.get("llm")
+    assert record.request_count == 11 and record.version == 0  # never bumps the manager's version
