@@ -29,7 +29,9 @@ Policies (`PolicyConfig.named` has the presets):
   alive to the 99th ("tail"), and margins of 10% on both. With a multi-minute, billed wake, a percentile is a
   poor proxy for money. So the plan is the one with the least expected cost over the recorded gaps: the price of
   staying awake, of each wake (W) and of each request that waits (the penalty, times the active minutes that
-  usually follow such a gap). The simulator counts costs the same way. Pre-warming pays off only when a cluster
+  usually follow such a gap). This expected cost is an approximation (it charges a cold gap k + W, while the
+  simulator bills a wake from its start to the delete, at least W + the grace); what is exact is the regret
+  guard below, whose yardsticks are priced by the simulator's own rules. Pre-warming pays off only when a cluster
   of gaps is longer than the break-even; x is then the head of that cluster minus W, and e its tail. The
   paper's margins survive as smoothing: a gap length seen n times counts as spread over +-25%/sqrt(n) of its
   length (a triangle around it, so as wide as +-10% margins would make it when n = 6). One gap says little
@@ -37,10 +39,16 @@ Policies (`PolicyConfig.named` has the presets):
   lasts at least W: deleting an endpoint to recreate it moments later saves little and churns SageMaker.
   The paper falls back to a fixed keep-alive while the histogram is not representative. Here a prior of
   `adaptive_prior_weight` pseudo-gaps does that job. They sit at the worst case of each simple rule: just past
-  W, just past the break-even, and endless. With no history the plan is "sleep as soon as it is ready" (the
-  right bet for an endpoint used once). A handful of gaps moves it towards the break-even timeout, and only a
-  histogram with real structure earns a pre-warm. The plan costs O(distinct gap lengths) and is cached per
-  history object, so `decide` stays cheap for fleets of hundreds of endpoints.
+  W, just past the break-even, and endless, and each carries the volume the endpoint has shown (the square root
+  of its mean exposure per gap, or of its requests per active tick before any gap). With no history and one
+  request at a time the plan is "sleep as soon as it is ready" (the right bet for an endpoint used once); with
+  hundreds of requests a minute it keeps the endpoint up (a wake would make them all wait). A handful of gaps
+  moves it towards the break-even timeout, and only a histogram with real structure earns a pre-warm.
+  A regret guard watches the plan: the history replays fixed timeouts (0 to 240 minutes, the break-even among
+  them) and never sleeping on the endpoint's own traffic, with the simulator's cost model and costs fading over
+  two days (`EXPERT_MINUTES`, `_replay_experts`). A keep-alive plan that would have cost more than 10% (and one
+  wake) above the cheapest of them is replaced by that one (`_regret_guard`). The plan costs O(distinct gap
+  lengths) and is cached per history object, so `decide` stays cheap for fleets of hundreds of endpoints.
 
 Every policy starts its idle clock at the later of the last request's arrival and the start of the current wake
 (a lease, a keep-warm window or a pre-warm has seen no request before it). A lease (`lease_until > now`) keeps
