@@ -71,8 +71,8 @@ security: ## checkov on the modules and environments (in its own virtualenv)
 demo: venv ## the manager on a local AWS emulator: request -> wake -> ready -> idle -> sleep
 	$(PY) demo/demo.py
 
-bench: venv ## idle policies on the Azure Functions trace (figures for the README)
-	$(PY) -m sleepwake.simulate --trace $(TRACE) --policy all --hindsight
+bench: venv ## idle policies on every trace under ../shared/traces: one table per file, r, the targets (README figures)
+	$(PY) -m sleepwake.simulate --trace ../shared/traces --policy all
 
 plan: build ## terraform plan ENV=dev
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false

@@ -162,6 +162,7 @@ def replay(trace, wake_seconds: int = 480) -> dict:
         count = arrivals.get(now, 0)
         if count:
             manager.store.record_activity(ENDPOINT, now)
+            manager.store.add_requests(ENDPOINT, count)  # the volume, as the gateway and record_activity add it
             answer = dispatch(manager, parse({"action": "wake", "endpoint_name": ENDPOINT}))
             if answer["state"] != "ready":
                 cold_starts += count

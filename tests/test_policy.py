@@ -425,3 +425,134 @@ def test_decide_answers_are_stable_until_their_own_deadline():
 
 def test_plan_dataclass_defaults():
     assert Plan(keep_minutes=3).prewarm_minutes is None
+
+
+# ------------------------------------------------------- one cost model: the yardsticks are the simulator
+@pytest.mark.parametrize("requests, minutes, by_hand", [
+    # one request, then another 30 min later, timeout 12: awake 0-12 (idle clock from the wake's start at 0, so
+    # the 12 minutes cover the 8-minute wake and the 2-minute grace), asleep; the second wakes it: 12 billed,
+    # two whole-wake waits of 8 each
+    ([(0, 1), (30, 1)], 12, 12 + 8 + 8),
+    # timeout 0: still awake until ready + grace = 10; three requests at 5 wait 3 minutes each (pro rata)
+    ([(0, 1), (5, 3), (30, 1)], 0, 10 + 8 + 3 * 3 + 8),
+    # timeout 16 catches a 14-minute gap: awake 0-30 with one wait
+    ([(0, 1), (14, 2), (30, 1)], 16, 30 + 8),
+    # timeout 3: the idle clock starts at the wake (0), the grace holds it to 10; the 2 requests at 14 wake it
+    # again (8 each), ready at 22, grace to 24; the one at 30 waits 8: billed 10 + 10, four waits of 8
+    ([(0, 1), (14, 2), (30, 1)], 3, 10 + 10 + 4 * 8),
+    # never sleeping (always-on once woken): awake 0-30, one wait
+    ([(0, 1), (14, 2), (30, 1)], None, 30 + 8),
+])
+def test_replayed_timeout_costs_exactly_what_the_simulator_bills(monkeypatch, requests, minutes, by_hand):
+    """The plan's yardsticks (a fixed timeout, or never sleeping, replayed on the history) are priced by the
+    simulator's own rules: pinned here on hand-worked traces, billing and waits up to the last request."""
+    import sleepwake.policy as policy
+    from sleepwake.simulate import simulate_endpoint
+    from sleepwake.traces import EndpointTrace
+
+    monkeypatch.setattr(policy, "EXPERT_MEMORY_SECONDS", math.inf)  # no fading in a hand-worked example
+    h = IdleHistory()
+    for minute, count in requests:
+        h = h.observe(m(minute), m(minute), wake_seconds=W, requests=count, grace_seconds=120.0)
+    assert h.expert_costs()[minutes] == pytest.approx(by_hand * 60.0)
+    # the trace ends at the last request, so the simulator's bill stops there too
+    start = m(0)
+    trace = EndpointTrace(name="t", start=start, end=m(requests[-1][0]), bin_seconds=60.0,
+                          requests=tuple((m(minute), count) for minute, count in requests))
+    name, extra = ("always-on", {}) if minutes is None else (
+        "fixed", {"idle_timeout_seconds": minutes * 60.0, "check_interval_seconds": 60.0})
+    if minutes is None:  # always-on pre-warms at the first tick: start it at the first request instead
+        extra = {}
+    simulated = simulate_endpoint(trace, cfg(name, **extra), min_ready_seconds=120.0)
+    assert simulated.cost_seconds() == pytest.approx(by_hand * 60.0)
+
+
+def test_regret_guard_stops_sleeping_between_the_bins_of_a_busy_endpoint():
+    # a busy endpoint with a request every minute and now and then a 3-minute pause: sleeping when ready after a
+    # pause makes hundreds wait, so on this history never sleeping (or a long keep-alive) is the yardstick
+    h = IdleHistory()
+    minute = 0
+    for i in range(200):
+        minute += 3 if i % 20 == 19 else 1
+        h = h.observe(m(minute), m(minute), wake_seconds=W, requests=50)
+    plan = plan_for(cfg("adaptive"), h)
+    assert plan.keep_minutes >= 3
+    costs = h.expert_costs()
+    assert costs[0] > 5 * costs[None]  # sleeping at once would have cost far more than staying on
+
+
+def test_the_regret_guard_overrules_a_plan_that_is_behind_on_the_replayed_history(monkeypatch):
+    import sleepwake.policy as policy
+
+    h = history(*range(0, 100, 3))
+    monkeypatch.setattr(policy, "_compute_plan", lambda c, hist: Plan(keep_minutes=0.0, basis="sleep when ready"))
+    plan = plan_for(cfg("adaptive"), h)
+    assert plan.keep_minutes == 3 and "regret guard" in plan.basis
+
+
+def test_volume_makes_the_first_plan_keep_the_endpoint():
+    one = IdleHistory().observe(m(0), m(0), wake_seconds=W, requests=1)
+    burst = IdleHistory().observe(m(0), m(0), wake_seconds=W, requests=500)
+    c = cfg("adaptive")
+    assert plan_for(c, one).keep_minutes == 0  # one request: a wake makes one request wait
+    assert plan_for(c, burst).keep_minutes >= c.breakeven_seconds / 60  # 500 at once: no sleep when ready
+
+
+def test_history_with_volume_and_yardsticks_round_trips():
+    h = IdleHistory()
+    for minute in (0, 3, 20, 21):
+        h = h.observe(m(minute), m(minute), wake_seconds=W, requests=7)
+    back = IdleHistory.from_item(json.loads(json.dumps(h.to_item())))
+    assert back.expert_costs() == pytest.approx(h.expert_costs())
+    assert (back.requests, back.active) == (28, 4)
+    with pytest.raises(ValueError, match="experts"):
+        IdleHistory.from_item({**h.to_item(), "experts": [[1, 2]]})
+
+
+# ------------------------------------------------ manager integration: measured wakes and request volume
+def test_the_manager_measures_each_wake_once_and_uses_the_estimate_for_w():
+    from dataclasses import replace
+
+    from sleepwake.core import Record, observe_activity, wake_estimate
+    from sleepwake.settings import Settings
+
+    settings = Settings(table_name="t", endpoints={})
+    rec = Record(endpoint_name="e")
+    assert wake_estimate(rec, settings) == 480  # the configured first guess
+    woke = replace(rec, wake_started_at=m(0), in_service_since=m(6))  # this wake took 6 minutes
+    rec = observe_activity(woke, m(7), settings, None)
+    assert (rec.wake_estimate_seconds, rec.wakes_measured) == (360.0, 1)
+    assert observe_activity(rec, m(8), settings, None).wakes_measured == 1  # the same wake counts once
+    rec = observe_activity(replace(rec, wake_started_at=m(100), in_service_since=m(110)), m(111), settings, None)
+    assert rec.wakes_measured == 2 and rec.wake_estimate_seconds == pytest.approx(360 + 0.5 * 240)
+    # an endpoint found serving since long ago is no measurement
+    old = observe_activity(replace(rec, wake_started_at=m(0), in_service_since=m(600)), m(601), settings, None)
+    assert old.wakes_measured == 2
+
+
+def test_the_manager_tells_the_history_how_many_requests_came_since_the_last_tick():
+    from dataclasses import replace
+
+    from sleepwake.core import Record, observe_activity
+    from sleepwake.settings import Settings
+
+    settings = Settings(table_name="t", endpoints={})
+    rec = replace(Record(endpoint_name="e"), last_activity=m(0), request_count=40)
+    rec = observe_activity(rec, m(1), settings, None)
+    assert rec.request_count_seen == 40 and IdleHistory.from_item(rec.history).requests == 40
+    rec = observe_activity(replace(rec, last_activity=m(3), request_count=45), m(4), settings, None)
+    assert rec.request_count_seen == 45 and IdleHistory.from_item(rec.history).requests == 45
+    assert Record.from_item("e", {"request_count": "45", "wake_estimate_seconds": "300.5"}).request_count == 45
+
+
+def test_recorded_calls_add_up_in_the_request_count_even_when_writes_are_coalesced(platform):
+    from sleepwake.activity import ActivityRecorder
+
+    recorder = ActivityRecorder(platform.store.table_name, coalesce_seconds=30, clock=platform.clock)
+    assert recorder.record("llm") is True  # written: 1 request
+    for _ in range(9):
+        recorder.record("llm")  # coalesced: counted, sent with the next write
+    platform.clock.advance(31)
+    assert recorder.record("llm") is True
+    record = platform.store.get("llm")
+    assert record.request_count == 11 and record.version == 0  # never bumps the manager's version

@@ -97,6 +97,12 @@ def test_bad_trace_files_name_the_line(name, message):
     ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,-1\n", ":2: minute 2: negative count -1"),
     ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,0,0\n", ":2: 6 columns, the header has 5 (extra columns)"),
     ("HashFunction,HashOwner,HashApp,1\n,o,a,1\n", ":2: empty HashFunction"),
+    ("HashFunction,HashOwner,HashApp,1,2\n", ":1: no rows after the header"),
+    ("timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV"),
+    ("timestamp,count\n0,1e308\n", ":2: count: count 1e308 is too large"),
+    ("timestamp,count\n0," + "7" * 400 + "\n", ":2: count: count 7777"),
+    ("timestamp,count\n1e15,1\n", ":2: timestamp '1e15' is out of range"),
+    ("timestamp,count\n9999-12-31T00:00:00Z,1\n", ":2: timestamp '9999-12-31T00:00:00Z' is out of range"),
 ])
 def test_bad_trace_text(text, message):
     with pytest.raises(TraceError, match=None) as error:

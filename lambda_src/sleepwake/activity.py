@@ -12,6 +12,7 @@ deletes the endpoint under a running request: not at the tick, and not through a
 A mark covers `max_seconds` plus a margin plus `coalesce_seconds`, so one write serves every request that starts
 within `coalesce_seconds` of it. `end` (and `record`) move `last_activity` forward, coalesced the same way: the
 recorded time can lag by up to `coalesce_seconds`, well below any idle timeout (default 30 s vs 15 min).
+Every call is counted: the requests seen since the last write go with the next one (the idle policy's volume).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ActivityRecorder:
         self.clock = clock or SystemClock()
         self._written: dict[str, float] = {}
         self._busy_until: dict[str, float] = {}
+        self._unsent: dict[str, int] = {}  # requests not yet added to the endpoint's request_count
         self._lock = threading.Lock()
 
     def begin(self, endpoint_name: str, max_seconds: float) -> None:
@@ -70,15 +72,20 @@ class ActivityRecorder:
         """Returns True when this call wrote to DynamoDB. Never raises: activity is advisory for the app."""
         now = self.clock.now()
         with self._lock:
+            count = self._unsent.get(endpoint_name, 0) + 1
+            self._unsent[endpoint_name] = count
             last = self._written.get(endpoint_name)
             if last is not None and now - last < self.coalesce_seconds:
                 return False
             self._written[endpoint_name] = now
+            self._unsent[endpoint_name] = 0
         try:
             self.store.record_activity(endpoint_name, now)
+            self.store.add_requests(endpoint_name, count)
         except Exception as exc:  # noqa: BLE001 - the app's request must not fail because of bookkeeping
             with self._lock:
                 self._written.pop(endpoint_name, None)
+                self._unsent[endpoint_name] = self._unsent.get(endpoint_name, 0) + count
             log_event(log, "could not record activity", logging.WARNING, endpoint_name=endpoint_name, error=str(exc))
             return False
         return True

@@ -109,6 +109,14 @@ class Record:
     # While set, nothing new may start on the endpoint (callers' in-flight marks are refused), a wake waits for
     # the delete and then recreates, and a second sleep is never counted or billed.
     deleting_since: float | None = None
+    # Request volume: `request_count` is added to by apps and the gateway (StateStore.add_requests), never written
+    # by a manager commit; `request_count_seen` is how much of it the idle history has already been told.
+    request_count: int = 0
+    request_count_seen: int = 0
+    # Measured wakes (wake started -> InService): a running mean over `wakes_measured` wakes, used for W.
+    wake_estimate_seconds: float | None = None
+    wakes_measured: int = 0
+    wake_measured_for: float | None = None  # the wake_started_at of the latest measured wake
 
     # Fields written by others; a manager commit never writes them.
     FOREIGN = ("last_activity", "lease_until", "busy_until")
@@ -123,12 +131,14 @@ class Record:
             return cls(endpoint_name=name)
         known = {k: item[k] for k in cls.field_names() if k in item and item[k] is not None}
         known["endpoint_name"] = name
-        for int_field in ("version", "failures", "wakes", "sleeps"):
+        for int_field in ("version", "failures", "wakes", "sleeps", "request_count", "request_count_seen",
+                          "wakes_measured"):
             if int_field in known:
                 known[int_field] = int(known[int_field])
         for float_field in ("last_activity", "lease_until", "wake_requested_at", "create_claimed_at",
                             "wake_started_at", "in_service_since", "sleep_started_at", "next_retry_at",
-                            "billed_seconds", "billed_day_seconds", "busy_until", "deleting_since"):
+                            "billed_seconds", "billed_day_seconds", "busy_until", "deleting_since",
+                            "wake_estimate_seconds", "wake_measured_for"):
             if float_field in known:
                 known[float_field] = float(known[float_field])
         for bool_field in ("gave_up", "fleet"):
@@ -248,12 +258,46 @@ def _history(rec: Record) -> IdleHistory:
         return IdleHistory()  # a corrupt history is relearnt rather than blocking the endpoint
 
 
+# A measured wake longer than this is not a wake (an endpoint found serving since long ago): not counted.
+MAX_MEASURED_WAKE_SECONDS = 3600.0
+# The running estimate weighs the latest wake this much (and at least 1 / number of wakes measured).
+WAKE_ESTIMATE_WEIGHT = 0.25
+
+
+def wake_estimate(rec: Record, settings: Settings) -> float:
+    """W for this endpoint: the running estimate of its measured wakes, else the configured first guess."""
+    return rec.wake_estimate_seconds if rec.wake_estimate_seconds else float(settings.wake_estimate_seconds)
+
+
+def _measure_wake(rec: Record) -> Record:
+    """Fold a finished wake (wake started -> InService) into the endpoint's running wake estimate, once."""
+    if rec.in_service_since is None or rec.wake_started_at is None or rec.wake_measured_for == rec.wake_started_at:
+        return rec
+    took = rec.in_service_since - rec.wake_started_at
+    if not 0 < took <= MAX_MEASURED_WAKE_SECONDS:
+        return replace(rec, wake_measured_for=rec.wake_started_at)
+    count = rec.wakes_measured + 1
+    weight = max(WAKE_ESTIMATE_WEIGHT, 1.0 / count)
+    estimate = took if rec.wake_estimate_seconds is None else (
+        rec.wake_estimate_seconds + weight * (took - rec.wake_estimate_seconds))
+    return replace(rec, wake_estimate_seconds=estimate, wakes_measured=count, wake_measured_for=rec.wake_started_at)
+
+
 def observe_activity(rec: Record, now: float, settings: Settings, activity_at: float | None) -> Record:
-    """Fold the latest activity into the idle history. Only the tick does this, whatever the endpoint's state,
-    exactly as the simulator's tick does: so the histogram the manager learns is the one the simulator learns."""
+    """Fold the latest activity (and the requests counted since the last tick) into the idle history, and a
+    finished wake into the wake estimate. Only the tick does this, whatever the endpoint's state, exactly as the
+    simulator's tick does: so the history the manager learns is the one the simulator learns."""
+    rec = _measure_wake(rec)
     history = _history(rec)
-    observed = history.observe(now, latest_activity(rec, activity_at), wake_seconds=settings.wake_estimate_seconds)
-    return rec if observed is history else replace(rec, history=observed.to_item())
+    new_requests = rec.request_count - rec.request_count_seen
+    observed = history.observe(now, latest_activity(rec, activity_at), wake_seconds=wake_estimate(rec, settings),
+                               requests=new_requests if new_requests > 0 else None,
+                               penalty_seconds=None if settings.cold_start_penalty_seconds is None
+                               else float(settings.cold_start_penalty_seconds),
+                               grace_seconds=float(settings.min_in_service_seconds))
+    if observed is not history:
+        rec = replace(rec, history=observed.to_item(), request_count_seen=rec.request_count)
+    return rec
 
 
 def idle_decision(rec: Record, now: float, spec: EndpointSpec, settings: Settings, *, awake: bool,
@@ -261,7 +305,7 @@ def idle_decision(rec: Record, now: float, spec: EndpointSpec, settings: Setting
     """Ask the idle policy (exactly what the simulator replays) with the recorded history."""
     observed = _history(rec)
     price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
-    cfg = policy_config(settings.policy, float(settings.wake_estimate_seconds), price or 1.0,
+    cfg = policy_config(settings.policy, wake_estimate(rec, settings), price or 1.0,
                         float(settings.idle_timeout_seconds),
                         None if settings.cold_start_penalty_seconds is None
                         else float(settings.cold_start_penalty_seconds))
@@ -354,7 +398,7 @@ def decide(
     protected_statically = settings.protected or spec.protected
     protected_by_tag = confirmation.protected_by_tag if confirmation else None
     protected = protected_statically or bool(protected_by_tag)
-    wake_eta = settings.wake_estimate_seconds
+    wake_eta = wake_estimate(rec, settings)
 
     def plan(state: str, message: str, record: Record, *effects: Effect, **kw: Any) -> Plan:
         if intent is Intent.STATUS:
@@ -523,7 +567,7 @@ def _finish_sleep(intent: Intent, rec: Record, status: str | None, now: float, s
     if wanted:
         deleting_left = DELETE_ESTIMATE_SECONDS if status == "Deleting" else 2 * DELETE_ESTIMATE_SECONDS
         message = ("waking: the endpoint is being put to sleep; it is recreated as soon as the delete finishes")
-        state, retry = WAKING, _retry_after(settings.wake_estimate_seconds + deleting_left)
+        state, retry = WAKING, _retry_after(wake_estimate(rec, settings) + deleting_left)
     else:
         message, state, retry = "sleeping: deleting the endpoint", SLEEPING, None
     if intent is Intent.TICK and status != "Deleting":

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import aws
 from .clock import Clock, SystemClock
-from .core import FAILED, Confirmation, Intent, Observed, Plan, Record, decide, keep_warm_of
+from .core import FAILED, Confirmation, Intent, Observed, Plan, Record, decide, keep_warm_of, wake_estimate
 from .endpoints import SageMakerEndpoints
 from .fleet import CloudWatchActivity, FleetDiscovery
 from .notify import Notifier, describe
@@ -370,6 +370,7 @@ class Manager:
             "billed_hours": round(rec.billed_seconds_until(now) / 3600.0, 4),
             "cost_today_usd": round(rec.billed_today_seconds(now) / 3600.0 * price, 4) if price else None,
             "actions": [e.kind for e in plan.effects if e.kind != "notify"],
+            "wake_estimate_seconds": round(wake_estimate(rec, self.settings), 1),
         }
         if spec.keep_warm:
             answer["keep_warm"] = spec.keep_warm

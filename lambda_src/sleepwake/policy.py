@@ -29,7 +29,9 @@ Policies (`PolicyConfig.named` has the presets):
   alive to the 99th ("tail"), and margins of 10% on both. With a multi-minute, billed wake, a percentile is a
   poor proxy for money. So the plan is the one with the least expected cost over the recorded gaps: the price of
   staying awake, of each wake (W) and of each request that waits (the penalty, times the active minutes that
-  usually follow such a gap). The simulator counts costs the same way. Pre-warming pays off only when a cluster
+  usually follow such a gap). This expected cost is an approximation (it charges a cold gap k + W, while the
+  simulator bills a wake from its start to the delete, at least W + the grace); what is exact is the regret
+  guard below, whose yardsticks are priced by the simulator's own rules. Pre-warming pays off only when a cluster
   of gaps is longer than the break-even; x is then the head of that cluster minus W, and e its tail. The
   paper's margins survive as smoothing: a gap length seen n times counts as spread over +-25%/sqrt(n) of its
   length (a triangle around it, so as wide as +-10% margins would make it when n = 6). One gap says little
@@ -37,10 +39,16 @@ Policies (`PolicyConfig.named` has the presets):
   lasts at least W: deleting an endpoint to recreate it moments later saves little and churns SageMaker.
   The paper falls back to a fixed keep-alive while the histogram is not representative. Here a prior of
   `adaptive_prior_weight` pseudo-gaps does that job. They sit at the worst case of each simple rule: just past
-  W, just past the break-even, and endless. With no history the plan is "sleep as soon as it is ready" (the
-  right bet for an endpoint used once). A handful of gaps moves it towards the break-even timeout, and only a
-  histogram with real structure earns a pre-warm. The plan costs O(distinct gap lengths) and is cached per
-  history object, so `decide` stays cheap for fleets of hundreds of endpoints.
+  W, just past the break-even, and endless, and each carries the volume the endpoint has shown (the square root
+  of its mean exposure per gap, or of its requests per active tick before any gap). With no history and one
+  request at a time the plan is "sleep as soon as it is ready" (the right bet for an endpoint used once); with
+  hundreds of requests a minute it keeps the endpoint up (a wake would make them all wait). A handful of gaps
+  moves it towards the break-even timeout, and only a histogram with real structure earns a pre-warm.
+  A regret guard watches the plan: the history replays fixed timeouts (0 to 240 minutes, the break-even among
+  them) and never sleeping on the endpoint's own traffic, with the simulator's cost model and costs fading over
+  two days (`EXPERT_MINUTES`, `_replay_experts`). A keep-alive plan that would have cost more than 10% (and one
+  wake) above the cheapest of them is replaced by that one (`_regret_guard`). The plan costs O(distinct gap
+  lengths) and is cached per history object, so `decide` stays cheap for fleets of hundreds of endpoints.
 
 Every policy starts its idle clock at the later of the last request's arrival and the start of the current wake
 (a lease, a keep-warm window or a pre-warm has seen no request before it). A lease (`lease_until > now`) keeps
@@ -67,7 +75,19 @@ HISTOGRAM_MINUTES = 240
 # When the histogram holds more gaps than this, every count is halved, so old habits fade.
 HISTOGRAM_MAX_SAMPLES = 10_000
 DEFAULT_WAKE_SECONDS = 480.0
+DEFAULT_GRACE_SECONDS = 120.0  # the manager's default grace after InService (Settings.min_in_service_seconds)
 HISTORY_SHAPE_VERSION = 1
+# The regret guard's yardsticks: fixed idle timeouts (minutes; None = never sleep, i.e. always-on) replayed
+# on the endpoint's own traffic, each with the cost model of the simulator (`_replay_expert`).
+EXPERT_MINUTES: tuple[int | None, ...] = (0, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 32, 48, 64, 96, 128, 240, None)
+# Their costs fade with this time constant (seconds), so the guard judges recent traffic.
+EXPERT_MEMORY_SECONDS = 2 * 86400.0
+# The plan is overruled when its own timeout would have cost more than this much above the best yardstick.
+REGRET_MARGIN = 0.10
+# ... and by more than this many wakes' worth (W + penalty), so one gap seen in hindsight does not decide.
+REGRET_SLACK_WAKES = 1.0
+# Fewer gaps than this is no evidence: the plan keeps the endpoint at least the break-even time (safe start).
+EVIDENCE_GAPS = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +122,11 @@ class PolicyConfig:
         return self.wake_seconds if self.cold_start_penalty_seconds is None else self.cold_start_penalty_seconds
 
     @property
+    def penalty_rate(self) -> float:
+        """What one second of one request's wait costs, in seconds of the instance's price (see `wait_cost`)."""
+        return penalty_rate(self.wake_seconds, self.penalty_seconds)
+
+    @property
     def breakeven_seconds(self) -> float:
         """Idle time that costs as much as one wake: W of billing plus one waiting request."""
         return self.wake_seconds + self.penalty_seconds
@@ -124,6 +149,21 @@ class PolicyConfig:
         if missing:
             raise TypeError(f"PolicyConfig.named({name!r}) needs {' and '.join(missing)}")
         return cls(**params)
+
+
+# --------------------------------------------------------------------------------------------- cost model
+# One cost model for the plan, the simulator and the optima, all in seconds of the instance's price:
+#   billing from the start of each wake until its delete (never sooner than the grace after ready, nor than the
+#   in-flight guard after the last request), plus, for every request that waits, the penalty pro rata to its
+#   wait: a request that waits a whole wake W costs `penalty_seconds`, one that arrives with 2 minutes of the
+#   wake left costs 2/W of that.
+def penalty_rate(wake_seconds: float, penalty_seconds: float) -> float:
+    return penalty_seconds / wake_seconds if wake_seconds > 0 else 0.0
+
+
+def wait_cost(wait_seconds: float, requests: float, rate: float) -> float:
+    """The penalty of `requests` requests that each wait `wait_seconds` (0 for no wait)."""
+    return rate * wait_seconds * requests if wait_seconds > 0 else 0.0
 
 
 def _check_number(name: str, value: Any, *, positive: bool = False) -> None:
@@ -164,6 +204,10 @@ class IdleHistory:
     overflow: int = 0  # gaps longer than HISTOGRAM_MINUTES
     overflow_exposure: int = 0
     pending: tuple[tuple[int, float, int], ...] = ()  # (gap minutes or 0 = overflow, gap end, active minutes)
+    requests: int = 0  # requests seen (active ticks count one each when the caller does not know the number)
+    active: int = 0  # active ticks seen; both halve with the histogram
+    # One state per EXPERT_MINUTES entry: (awake 0/1, wake start, ready at, billed up to, fading cost in seconds)
+    experts: tuple[tuple[float, float, float, float, float], ...] = ()
     # Plans derived from this history, per config; never stored, never compared.
     _plans: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -172,18 +216,21 @@ class IdleHistory:
         return sum(self.counts.values()) + self.overflow
 
     def observe(self, now: float, last_activity: float | None, *, wake_seconds: float = DEFAULT_WAKE_SECONDS,
-                requests: int | None = None) -> "IdleHistory":
+                requests: int | None = None, penalty_seconds: float | None = None,
+                grace_seconds: float = DEFAULT_GRACE_SECONDS) -> "IdleHistory":
         """The history after a tick at `now` that saw `last_activity`; `self` when there is nothing new.
 
         Pass the policy's `wake_seconds`: it is the window over which the exposure of a gap is counted.
         `requests`, when the caller knows it, is how many requests came since the previous tick; without it an
-        active tick counts as one.
+        active tick counts as one. `penalty_seconds` (default W) and `grace_seconds` price the regret guard's
+        yardsticks exactly as the simulator would.
         """
         del now  # the activity time is what counts; `now` is part of the tick's contract
         previous = self.last_activity
         if last_activity is None or (previous is not None and last_activity <= previous):
             return self
         weight = 1 if requests is None or requests < 1 else int(requests)
+        seen_requests, seen_active = self.requests + weight, self.active + 1
         counts = dict(self.counts)
         exposure = dict(self.exposure)
         overflow, overflow_exposure = self.overflow, self.overflow_exposure
@@ -207,8 +254,17 @@ class IdleHistory:
             counts = {gap: n // 2 for gap, n in counts.items() if n // 2}
             exposure = {gap: exposure[gap] // 2 for gap in counts if exposure.get(gap, 0) // 2}
             overflow, overflow_exposure = overflow // 2, overflow_exposure // 2
+            seen_requests, seen_active = seen_requests // 2, seen_active // 2
+        penalty = wake_seconds if penalty_seconds is None else penalty_seconds
+        experts = _replay_experts(self.experts, previous, last_activity, weight, wake_seconds,
+                                  penalty_rate(wake_seconds, penalty), grace_seconds)
         return IdleHistory(last_activity=last_activity, counts=counts, exposure=exposure, overflow=overflow,
-                           overflow_exposure=overflow_exposure, pending=tuple(pending))
+                           overflow_exposure=overflow_exposure, pending=tuple(pending), requests=seen_requests,
+                           active=seen_active, experts=experts)
+
+    def expert_costs(self) -> dict[int | None, float]:
+        """Each yardstick timeout's fading cost on this endpoint's recent traffic (empty before any activity)."""
+        return {minutes: state[4] for minutes, state in zip(EXPERT_MINUTES, self.experts)}
 
     def to_item(self) -> dict:
         """JSON-native: numbers, lists and a dict with string keys."""
@@ -219,6 +275,9 @@ class IdleHistory:
             "overflow": self.overflow,
             "overflow_exposure": self.overflow_exposure,
             "pending": [[gap, gap_end, active] for gap, gap_end, active in self.pending],
+            "requests": self.requests,
+            "active": self.active,
+            "experts": [list(state) for state in self.experts],
         }
 
     @classmethod
@@ -261,10 +320,56 @@ class IdleHistory:
             if gap > HISTOGRAM_MINUTES:
                 raise ValueError(f"idle history field 'pending' has a gap of {gap} minutes")
             pending.append((gap, _number(entry[1], "pending"), _whole(entry[2], "pending")))
+        experts = []
+        raw_experts = item.get("experts") or []
+        if not isinstance(raw_experts, (list, tuple)) or (raw_experts and len(raw_experts) != len(EXPERT_MINUTES)):
+            raise ValueError(f"idle history field 'experts' must be a list of {len(EXPERT_MINUTES)} states")
+        for entry in raw_experts:
+            if not isinstance(entry, (list, tuple)) or len(entry) != 5:
+                raise ValueError(f"idle history field 'experts' holds {entry!r}, not 5 numbers")
+            experts.append(tuple(_number(value, "experts") for value in entry))
         return cls(last_activity=last, counts=counts, exposure=exposure,
                    overflow=_whole(item.get("overflow", 0), "overflow"),
                    overflow_exposure=_whole(item.get("overflow_exposure", 0), "overflow_exposure"),
-                   pending=tuple(pending))
+                   pending=tuple(pending), requests=_whole(item.get("requests", 0), "requests"),
+                   active=_whole(item.get("active", 0), "active"),
+                   experts=tuple(experts))  # type: ignore[arg-type]
+
+
+def _replay_experts(states: tuple, previous: float | None, at: float, requests: int, wake: float, rate: float,
+                    grace: float) -> tuple:
+    """Advance every yardstick timeout to a request (or a tick's requests) at `at`, with the simulator's rules:
+    a `fixed` timeout checked every minute, the idle clock from the later of the last request and the wake's
+    start, no delete within the grace after ready nor the in-flight guard after a request, and waits priced by
+    `wait_cost`. Costs fade by exp(-elapsed / EXPERT_MEMORY_SECONDS)."""
+    fade = 1.0 if previous is None else math.exp(-max(0.0, at - previous) / EXPERT_MEMORY_SECONDS)
+    if not states:
+        states = tuple((0.0, 0.0, 0.0, 0.0, 0.0) for _ in EXPERT_MINUTES)
+    out = []
+    for minutes, (awake, wake_start, ready_at, billed_to, cost) in zip(EXPERT_MINUTES, states):
+        cost *= fade
+        if awake and previous is not None:
+            if minutes is None:
+                delete = math.inf
+            else:
+                idle_from = max(previous, wake_start)
+                sleep_at = math.ceil((idle_from + minutes * 60.0) / 60.0 - 1e-9) * 60.0
+                allowed = max(ready_at + grace, previous + IN_FLIGHT_GUARD)
+                delete = max(sleep_at, math.ceil(allowed / 60.0 - 1e-9) * 60.0)
+            if delete < at:
+                cost += delete - billed_to
+                awake = 0.0
+            else:
+                cost += at - billed_to
+                billed_to = at
+        if not awake:
+            awake, wake_start, ready_at, billed_to = 1.0, at, at + wake, at
+        cost += wait_cost(ready_at - at, requests, rate)
+        out.append((awake, wake_start, ready_at, billed_to, cost))
+    return tuple(out)
+
+
+IN_FLIGHT_GUARD = 60.0  # as core.IN_FLIGHT_GUARD_SECONDS (policy imports nothing from the manager)
 
 
 def _number(value: Any, name: str) -> float:
@@ -381,6 +486,8 @@ def _adaptive(cfg: PolicyConfig, history: IdleHistory, *, now: float, awake: boo
         if not awake:
             return Decision(KEEP, "asleep until a request (no activity recorded yet)")
         sleep_at = _idle_since(None, awake_since, now) + plan.keep_minutes * 60.0
+        if sleep_at == math.inf:
+            return Decision(KEEP, "no activity recorded yet; stays awake")
         if now >= sleep_at:
             return Decision(SLEEP, "no activity recorded since the wake", now)
         return Decision(KEEP, f"no activity recorded yet; sleeps at {_clock(sleep_at)}", sleep_at)
@@ -402,6 +509,8 @@ def _adaptive(cfg: PolicyConfig, history: IdleHistory, *, now: float, awake: boo
         if window is not None and sleep_at < window[1] and max(sleep_at, now) >= window[0]:
             sleep_at = window[1]  # awake anyway (e.g. ready after a cold start) when the window opens: stay
     idle = (now - last) / 60.0
+    if sleep_at == math.inf:
+        return Decision(KEEP, f"idle {idle:.0f} min; stays awake; {plan.basis}")
     if now >= sleep_at:
         return Decision(SLEEP, f"idle {idle:.0f} min; {plan.basis}", now)
     return Decision(KEEP, f"idle {idle:.0f} min; sleeps at {_clock(sleep_at)} unless a request comes; {plan.basis}",
@@ -427,9 +536,40 @@ def plan_for(cfg: PolicyConfig, history: IdleHistory) -> Plan:
     key = (cfg.wake_seconds, cfg.penalty_seconds, cfg.adaptive_prior_weight, cfg.adaptive_smoothing)
     plan = history._plans.get(key)
     if plan is None:
-        plan = _compute_plan(cfg, history)
+        plan = _regret_guard(cfg, history, _compute_plan(cfg, history))
         history._plans[key] = plan
     return plan
+
+
+def _regret_guard(cfg: PolicyConfig, history: IdleHistory, plan: Plan) -> Plan:
+    """Overrule the plan when, on the endpoint's own recent traffic, its keep-alive would have cost more than
+    (1 + REGRET_MARGIN) times the best yardstick (fixed timeouts from 0 to 240 minutes, the break-even among
+    them, and never sleeping): then follow that yardstick instead. So the keep-alive the endpoint follows never
+    costs more than 10% above always-on's or break-even's on the replayed recent past. Pre-warm plans are left
+    alone: no fixed timeout prices them."""
+    costs = history.expert_costs()
+    if not costs or history.samples < 1 or plan.prewarm_minutes is not None:
+        return plan  # a pre-warm plan has no yardstick here: fixed timeouts never pre-warm
+    best_minutes = min(costs, key=lambda minutes: costs[minutes])
+    best = costs[best_minutes]
+    mine = _cost_at(costs, plan.keep_minutes)
+    # one gap's hindsight is no evidence: the plan must be behind by more than a wake's cost too
+    if mine - best <= max(REGRET_MARGIN * best, REGRET_SLACK_WAKES * cfg.breakeven_seconds) + 1e-9:
+        return plan
+    keep = math.inf if best_minutes is None else float(best_minutes)
+    what = "stay awake" if best_minutes is None else f"keep alive {best_minutes} min"
+    return Plan(keep_minutes=keep, expected_cost=plan.expected_cost,
+                basis=f"{plan.basis}; overruled by the regret guard: {what} (its recent cost"
+                      f" {best / 60:.0f} min vs {mine / 60:.0f} min)")
+
+
+def _cost_at(costs: Mapping[int | None, float], keep_minutes: float) -> float:
+    """The replayed cost of a keep-alive: that of the shortest yardstick at least as long (it catches the same
+    gaps, and a few more)."""
+    for minutes, cost in costs.items():
+        if minutes is not None and minutes >= keep_minutes:
+            return cost
+    return costs[None]
 
 
 def _compute_plan(cfg: PolicyConfig, history: IdleHistory) -> Plan:
@@ -443,18 +583,33 @@ def _compute_plan(cfg: PolicyConfig, history: IdleHistory) -> Plan:
             overflow_exposure += active
         else:
             exposure[gap] = exposure.get(gap, 0.0) + active
+    # What a wake would make wait, as far as this endpoint has shown: the mean exposure of its gaps, or before any
+    # gap its requests per active tick. The prior's pseudo-gaps carry it: with no evidence that wakes are cheap
+    # (one request at a time), the plan does not sleep when ready.
+    samples = history.samples
+    if samples:
+        volume = (sum(exposure.values()) + overflow_exposure) / samples
+    else:
+        volume = history.requests / history.active if history.active else 1.0
+    # damped: the mean is pulled up by a few bursts, and a wake's waits are pro rata (tried on the bench: the
+    # square root keeps the Azure 2019 day's p90 while still refusing to sleep when ready inside a burst)
+    volume = max(1.0, volume) ** 0.5
     counts, exposure = smooth(history.counts, exposure, cfg.adaptive_smoothing)
     overflow = float(history.overflow)
     for gap, weight in _prior(cfg):
         if gap is None:
             overflow += weight
-            overflow_exposure += weight
+            overflow_exposure += weight * volume
         else:
             counts[gap] = counts.get(gap, 0.0) + weight
-            exposure[gap] = exposure.get(gap, 0.0) + weight
+            exposure[gap] = exposure.get(gap, 0.0) + weight * volume
     plan = best_plan(counts, overflow, wake, penalty, exposure=exposure, overflow_exposure=overflow_exposure)
-    samples = history.samples
     learned = f"{samples} gap{'s' if samples != 1 else ''} seen"
+    breakeven = cfg.breakeven_seconds / 60.0
+    if samples < EVIDENCE_GAPS and plan.prewarm_minutes is None and plan.keep_minutes < breakeven:
+        # safe start: no "sleep when ready" without evidence; the break-even is never worse than 2x a gap's best
+        return Plan(breakeven, None, None, plan.expected_cost, f"{learned}: keep alive {breakeven:g} min (the"
+                                                                  " break-even, until more gaps are seen)")
     return Plan(plan.keep_minutes, plan.prewarm_minutes, plan.until_minutes, plan.expected_cost,
                 f"{learned}: {plan.basis}")
 
@@ -604,5 +759,6 @@ def _basis(keep: float, prewarm: float | None, until: float | None) -> str:
 
 __all__ = [
     "ALL_PRESETS", "Decision", "HISTOGRAM_MINUTES", "IdleHistory", "KEEP", "POLICY_NAMES", "PRESETS", "Plan",
-    "PolicyConfig", "SLEEP", "SMOOTHING_POINTS", "WAKE", "best_plan", "decide", "plan_for", "smooth",
+    "PolicyConfig", "SLEEP", "SMOOTHING_POINTS", "WAKE", "best_plan", "decide", "penalty_rate", "plan_for", "smooth",
+    "wait_cost",
 ]

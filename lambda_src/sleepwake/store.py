@@ -167,6 +167,18 @@ class StateStore:
             return False
         return True
 
+    def add_requests(self, name: str, count: int) -> None:
+        """Add `count` requests to the endpoint's `request_count` (the idle history's volume). Like
+        `record_activity` it never touches `version`; a manager commit never writes this field."""
+        if count < 1:
+            return
+        self._db.update_item(
+            TableName=self.table_name,
+            Key=endpoint_key(name),
+            UpdateExpression="ADD request_count :n SET endpoint_name = :name",
+            ExpressionAttributeValues={":n": {"N": str(int(count))}, ":name": {"S": name}},
+        )
+
     def mark_busy(self, name: str, until: float) -> str:
         """Record that a request is in flight until `until`, before it is sent: `busy_until` only moves forward
         and never touches `version`; a pending sleep commit conditioned on it then fails.

@@ -10,7 +10,9 @@ Two formats, recognised by the header line:
   a bin that starts at its timestamp; the bin width is the smallest step between rows (60 s for one row), and
   the trace ends one bin width after the last row.
 
-Counts are whole numbers >= 0. Anything else fails with `TraceError`, which names the file and line.
+Counts are whole numbers from 0 to MAX_COUNT; timestamps lie between MIN_TIMESTAMP and MAX_TIMESTAMP (years
+1900 to 9000, so calendars such as keep-warm schedules can work on them). Anything else, a CSV field over
+Python's field limit included, fails with `TraceError`, which names the file and line.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
 AZURE_KEY_COLUMNS = ("HashFunction", "HashOwner", "HashApp")
+# A trillion requests in one bin is far beyond any real trace and far below what floats count exactly.
+MAX_COUNT = 10**12
+MIN_TIMESTAMP = -2208988800.0  # 1900-01-01T00:00:00Z
+MAX_TIMESTAMP = 221845392000.0  # 9000-01-01T00:00:00Z
 _MINUTE_COLUMN = re.compile(r"^(\d+)(?:_minute)?$")
 
 
@@ -63,8 +69,30 @@ def parse_trace(text: str, *, source: str = "<trace>", start: float = 0.0) -> li
     return list(iter_trace(io.StringIO(text), source=source, start=start))
 
 
+class _Rows:
+    """`csv.reader` whose errors (a field over the module's size limit, a NUL byte) are `TraceError`s with the
+    line number."""
+
+    def __init__(self, handle: TextIO, source: str) -> None:
+        self._reader = csv.reader(handle)
+        self._source = source
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    def __iter__(self) -> "_Rows":
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return next(self._reader)
+        except csv.Error as exc:
+            raise TraceError(f"{self._source}:{self._reader.line_num}: not readable as CSV: {exc}") from None
+
+
 def iter_trace(handle: TextIO, *, source: str = "<trace>", start: float = 0.0) -> Iterator[EndpointTrace]:
-    reader = csv.reader(handle)
+    reader = _Rows(handle, source)
     header: list[str] | None = None
     header_line = 0
     for row in reader:
@@ -98,6 +126,10 @@ def _azure(reader: Iterable[list[str]], header: list[str], header_line: int, sou
     width = len(header)
     minutes = len(minute_columns)
     end = start + minutes * 60.0
+    if not (MIN_TIMESTAMP <= start and end <= MAX_TIMESTAMP):
+        raise TraceError(f"{source}:{header_line}: the trace would run from {start:g} to {end:g} (epoch seconds),"
+                         f" outside years 1900-9000")
+    rows = 0
     seen: set[str] = set()
     line_num = getattr(reader, "line_num", 0)
     for row in reader:
@@ -120,7 +152,11 @@ def _azure(reader: Iterable[list[str]], header: list[str], header_line: int, sou
             count = _count(cell, source, line_num, f"minute {index + 1}")
             if count:
                 requests.append((start + index * 60.0, count))
+        rows += 1
         yield EndpointTrace(name=name, start=start, end=end, bin_seconds=60.0, requests=tuple(requests))
+    if not rows:
+        raise TraceError(f"{source}:{header_line}: no rows after the header (an Azure-format trace needs one row"
+                         " per endpoint)")
 
 
 def _plain(reader: Iterable[list[str]], header: list[str], source: str) -> EndpointTrace:
@@ -159,9 +195,9 @@ def parse_timestamp(text: str, source: str = "<trace>", line_num: int = 0) -> fl
     except ValueError:
         pass
     else:
-        if math.isfinite(value):
-            return value
-        raise TraceError(f"{source}:{line_num}: timestamp {raw!r} is not finite")
+        if not math.isfinite(value):
+            raise TraceError(f"{source}:{line_num}: timestamp {raw!r} is not finite")
+        return _in_range(value, raw, source, line_num)
     iso = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
     try:
         moment = datetime.fromisoformat(iso)
@@ -170,7 +206,14 @@ def parse_timestamp(text: str, source: str = "<trace>", line_num: int = 0) -> fl
                          " (2024-05-01T09:30:00Z) or epoch seconds") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
+    return _in_range(moment.timestamp(), raw, source, line_num)
+
+
+def _in_range(value: float, raw: str, source: str, line_num: int) -> float:
+    if not MIN_TIMESTAMP <= value <= MAX_TIMESTAMP:
+        raise TraceError(f"{source}:{line_num}: timestamp {raw[:40]!r} is out of range: expected a time between"
+                         " the years 1900 and 9000")
+    return value
 
 
 def _count(cell: str, source: str, line_num: int, what: str) -> int:
@@ -181,12 +224,15 @@ def _count(cell: str, source: str, line_num: int, what: str) -> int:
         try:
             number = float(raw)
         except ValueError:
-            raise TraceError(f"{source}:{line_num}: {what}: {raw!r} is not a count") from None
+            raise TraceError(f"{source}:{line_num}: {what}: {raw[:40]!r} is not a count") from None
         if not math.isfinite(number) or number != int(number):
-            raise TraceError(f"{source}:{line_num}: {what}: {raw!r} is not a whole number") from None
+            raise TraceError(f"{source}:{line_num}: {what}: {raw[:40]!r} is not a whole number") from None
         count = int(number)
     if count < 0:
-        raise TraceError(f"{source}:{line_num}: {what}: negative count {count}")
+        raise TraceError(f"{source}:{line_num}: {what}: negative count {raw[:40]}")
+    if count > MAX_COUNT:
+        raise TraceError(f"{source}:{line_num}: {what}: count {raw[:40]}{'...' if len(raw) > 40 else ''} is too"
+                         f" large (at most {MAX_COUNT:,} requests a bin)")
     return count
 
 
