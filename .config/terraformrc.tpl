@@ -9,5 +9,8 @@ provider_installation {
 @MIRROR_BLOCK@
 }
 
-# Providers downloaded from the registry are kept once for every module, example and environment.
-plugin_cache_dir = "@PLUGIN_CACHE_DIR@"
+# Without a mirror, providers downloaded from the registry are kept once for every module, example and
+# environment; @PLUGIN_CACHE@ becomes `plugin_cache_dir = "<repo>/.tools/terraform/plugin-cache"`. With a
+# mirror it stays empty: init links the mirror's unpacked provider directly, and a cache in between would only
+# copy it (and race between concurrent inits).
+@PLUGIN_CACHE@

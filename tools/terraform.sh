@@ -56,8 +56,7 @@ find_mirror() {
 }
 
 render_config() {
-  local mirror="$1" block config="$state_dir/terraformrc"
-  mkdir -p "$state_dir/plugin-cache"
+  local mirror="$1" block cache="" config="$state_dir/terraformrc"
   if [[ -n "$mirror" ]]; then
     block="  filesystem_mirror {
     path    = \"$mirror\"
@@ -68,9 +67,11 @@ render_config() {
   }"
   else
     block="  direct {}"
+    mkdir -p "$state_dir/plugin-cache"
+    cache="plugin_cache_dir = \"$state_dir/plugin-cache\""
   fi
-  awk -v block="$block" -v cache="$state_dir/plugin-cache" \
-    '{ gsub(/@PLUGIN_CACHE_DIR@/, cache); if ($0 == "@MIRROR_BLOCK@") print block; else print }' \
+  awk -v block="$block" -v cache="$cache" \
+    '{ if ($0 == "@MIRROR_BLOCK@") print block; else if ($0 == "@PLUGIN_CACHE@") print cache; else print }' \
     "$repo_root/.config/terraformrc.tpl" >"$config.tmp"
   mv "$config.tmp" "$config"
   echo "$config"
@@ -96,7 +97,7 @@ check() {
     return 3
   fi
   local version
-  version="$("$terraform_bin" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')"
+  version="$(TF_CLI_CONFIG_FILE=/dev/null "$terraform_bin" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p')"
   if [[ "$version" != "$wanted_version" ]]; then
     echo "Terraform tests skipped: terraform is ${version:-of unknown version}, this repository needs $wanted_version (.terraform-version; https://developer.hashicorp.com/terraform/install)"
     return 3

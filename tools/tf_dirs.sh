@@ -3,6 +3,7 @@
 #
 #   tools/tf_dirs.sh validate [DIR...]   terraform init -backend=false + terraform validate
 #   tools/tf_dirs.sh test [DIR...]       terraform init -backend=false + terraform test (dirs with tests/ only)
+#   tools/tf_dirs.sh check [DIR...]      both, with one init per directory (what `make test` runs)
 #
 # Without DIRs: modules/*, examples/* and environments/*. Environments init with -lockfile=readonly, so a
 # committed .terraform.lock.hcl that no longer matches the constraints fails instead of being rewritten.
@@ -28,6 +29,10 @@ one() {
   fi
   local started=$SECONDS
   case "$action" in
+    check)
+      validate_and_test "$dir" "$name" "$log"
+      return
+      ;;
     validate)
       if "$tf" -chdir="$dir" validate -no-color >>"$log" 2>&1; then
         echo "ok   $name: valid ($((SECONDS - started)) s)"
@@ -39,14 +44,35 @@ one() {
       ;;
     test)
       if "$tf" -chdir="$dir" test -no-color >>"$log" 2>&1; then
-        echo "ok   $name: $(grep -E '^Success!' "$log" | sed 's/^Success! //') ($((SECONDS - started)) s)"
+        echo "ok   $name: $(grep -E '^Success! [0-9]+ passed' "$log" | sed 's/^Success! //') ($((SECONDS - started)) s)"
       else
         echo "FAIL $name: terraform test"
-        grep -E '\.\.\. fail|Error:|^│|^Failure!' "$log" | sed 's/^/    /' | head -n 60
+        grep -E '\.\.\. fail|Error:|^│|^Failure!|expected|was |on tests/' "$log" | sed 's/^/    /' | head -n 60
         return 1
       fi
       ;;
   esac
+}
+
+# check: validate, then test where there are tests, after the one init.
+validate_and_test() {
+  local dir="$1" name="$2" log="$3" started=$SECONDS
+  if ! "$tf" -chdir="$dir" validate -no-color >>"$log" 2>&1; then
+    echo "FAIL $name: terraform validate"
+    sed 's/^/    /' "$log" | tail -n 30
+    return 1
+  fi
+  if ! compgen -G "$dir/tests/*.tftest.hcl" >/dev/null; then
+    echo "ok   $name: valid, no tests ($((SECONDS - started)) s)"
+    return 0
+  fi
+  if "$tf" -chdir="$dir" test -no-color >>"$log" 2>&1; then
+    echo "ok   $name: valid, $(grep -E '^Success! [0-9]+ passed' "$log" | sed 's/^Success! //') ($((SECONDS - started)) s)"
+  else
+    echo "FAIL $name: terraform test"
+    grep -E '\.\.\. fail|Error:|^│|^Failure!|expected|was |on tests/' "$log" | sed 's/^/    /' | head -n 60
+    return 1
+  fi
 }
 
 if [[ "${1:-}" == "--one" ]]; then
@@ -57,7 +83,7 @@ fi
 
 action="${1:-}"
 case "$action" in
-  validate | test) shift ;;
+  validate | test | check) shift ;;
   *)
     sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
@@ -79,7 +105,8 @@ if [[ "$action" == "test" ]]; then
 fi
 mkdir -p "$logs"
 
-# The first directory alone: it fills the shared plugin cache, which concurrent inits must not race to fill.
+# The first directory alone: without a mirror it fills the shared plugin cache, which concurrent inits must not
+# race to fill.
 status=0
 "$0" --one "$action" "${dirs[0]}" || status=1
 if [[ ${#dirs[@]} -gt 1 ]]; then
