@@ -45,6 +45,19 @@ run "defaults_create_an_isolated_model_and_its_role" {
   }
 }
 
+run "container_environment_variables_pass" {
+  command = plan
+
+  variables {
+    environment = { HF_TASK = "text-classification", SM_NUM_GPUS = "1" }
+  }
+
+  assert {
+    condition     = aws_sagemaker_model.this.primary_container[0].environment["HF_TASK"] == "text-classification"
+    error_message = "The container environment reaches the model."
+  }
+}
+
 run "a_given_execution_role_replaces_the_created_one" {
   command = plan
 
