@@ -82,27 +82,12 @@ run "serverless_plans_the_serverless_endpoint_only" {
   }
 }
 
-run "a_new_model_for_serverless_because_isolation_goes_off" {
-  command = plan
-
-  variables {
-    inference_mode = "serverless"
-    # The same image as real-time, so only network isolation differs between the two models.
-    serverless = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04" }
-    realtime   = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04" }
-  }
-
-  assert {
-    condition     = output.model_name != run.realtime_plans_the_manager_the_gateway_and_a_configuration_only.model_name
-    error_message = "Serverless mode needs a model without network isolation: a new model name, created before the old one goes."
-  }
-}
-
 run "async_plans_the_async_endpoint_and_its_jobs_only" {
   command = plan
 
   variables {
     inference_mode = "async"
+    async          = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", max_instance_count = 3 }
   }
 
   assert {
@@ -114,65 +99,33 @@ run "async_plans_the_async_endpoint_and_its_jobs_only" {
     error_message = "The async endpoint has its own name; the upload location is exported."
   }
   assert {
-    condition     = module.async_endpoint[0].min_capacity == 0
-    error_message = "The async endpoint scales in to zero instances by default."
+    condition     = module.async_endpoint[0].min_capacity == 0 && module.async_endpoint[0].max_capacity == 3
+    error_message = "The async endpoint scales in to zero instances by default, out to async.max_instance_count."
   }
 }
 
 # ---- the switches inside real-time mode
 
-run "realtime_fleet_switch_turns_on_the_managers_fleet_mode" {
+run "realtime_switches_fleet_iam_auth_and_notifications" {
   command = plan
 
   variables {
-    inference_mode = "realtime"
-    realtime       = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", fleet = true }
+    inference_mode         = "realtime"
+    realtime               = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", fleet = true }
+    gateway                = { auth = "iam" }
+    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:ops"
   }
 
   assert {
     condition     = module.manager[0].fleet_tag == { key = "auto-maintain", value = "true" }
     error_message = "realtime.fleet = true manages every endpoint tagged auto-maintain=true."
   }
-}
-
-run "gateway_iam_auth_removes_the_tokens_table" {
-  command = plan
-
-  variables {
-    inference_mode = "realtime"
-    gateway        = { auth = "iam" }
-  }
-
   assert {
     condition     = output.gateway_auth == "iam" && output.gateway_tokens_table_name == null
     error_message = "gateway.auth = iam plans no tokens table (and no authorizer)."
   }
-}
-
-run "a_notification_topic_reaches_the_manager" {
-  command = plan
-
-  variables {
-    inference_mode         = "realtime"
-    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:ops"
-  }
-
   assert {
     condition     = module.manager[0].notification_topic_arn == "arn:aws:sns:us-east-1:123456789012:ops"
     error_message = "notification_topic_arn is the manager's notification topic."
-  }
-}
-
-run "async_switches_reach_the_async_modules" {
-  command = plan
-
-  variables {
-    inference_mode = "async"
-    async          = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", min_instance_count = 1, max_instance_count = 3 }
-  }
-
-  assert {
-    condition     = module.async_endpoint[0].min_capacity == 1 && module.async_endpoint[0].max_capacity == 3
-    error_message = "The async instance range is passed to the endpoint's autoscaling."
   }
 }

@@ -41,7 +41,7 @@ run "plans_a_sleeping_endpoint_behind_the_gateway" {
     error_message = "The gateway checks bearer tokens."
   }
   assert {
-    condition     = jsondecode(module.manager.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment.keep_warm == "Mon-Fri 09:00-18:00 Europe/Paris"
-    error_message = "The endpoint is kept warm during office hours."
+    condition     = module.manager.lambda_environment["SLEEPWAKE_IDLE_TIMEOUT_SECONDS"] == "900" && module.endpoint.instance_type == "ml.g5.xlarge"
+    error_message = "A g5 endpoint that sleeps after 15 idle minutes."
   }
 }
