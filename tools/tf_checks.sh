@@ -25,10 +25,10 @@ rm -f "$record"
 status=0
 if missing="$(tools/terraform.sh --check)"; then
   tools/tf_fmt.sh --check || status=1
-  output="$(tools/tf_dirs.sh check 2>&1)" || status=1
-  echo "$output"
-  passed="$(echo "$output" | grep -c '^ok ' || true)"
-  runs="$(echo "$output" | sed -n 's/.*valid, \([0-9]*\) passed.*/\1/p' | awk '{ total += $1 } END { print total + 0 }')"
+  output=".tools/terraform/tf_dirs.out"
+  tools/tf_dirs.sh check 2>&1 | tee "$output" || status=1
+  passed="$(grep -c '^ok ' "$output" || true)"
+  runs="$(sed -n 's/.*valid, \([0-9]*\) passed.*/\1/p' "$output" | awk '{ total += $1 } END { print total + 0 }')"
   if [[ $status -eq 0 ]]; then
     echo "Terraform: fmt clean; validate and terraform test passed in $passed directories ($runs runs)" >"$record"
   else
