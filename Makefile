@@ -57,7 +57,7 @@ lint: tf-checks ## tflint with the AWS ruleset where installed (plus the Terrafo
 validate: ## terraform init -backend=false + validate in every module, example and environment; fails if any fails
 	tools/tf_dirs.sh validate
 
-tf-test: ## terraform test (mock providers) in every module and environment
+tf-test: ## terraform test (mock providers) in every module and environment; module tests plan the examples
 	tools/tf_dirs.sh test
 
 security: ## checkov on the modules and environments (in its own virtualenv)

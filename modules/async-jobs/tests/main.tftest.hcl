@@ -74,3 +74,25 @@ run "set_timeouts_reach_the_environment" {
     error_message = "request_ttl_seconds and invocation_timeout_seconds are passed to the trigger."
   }
 }
+
+# examples/async, the fixture this module's README quotes, planned as written.
+run "example_async_plans_an_async_endpoint_that_scales_to_zero" {
+  command = plan
+
+  module {
+    source = "../../examples/async"
+  }
+
+  variables {
+    lambda_package_path = "../../tests/terraform/sleepwake-standin.zip"
+  }
+
+  assert {
+    condition     = module.endpoint.min_capacity == 0 && module.endpoint.max_capacity == 2
+    error_message = "Between 0 and 2 instances."
+  }
+  assert {
+    condition     = output.input_prefix == "inputs/" && module.jobs.table_name == "sentiment-async-state"
+    error_message = "Inputs under inputs/, jobs recorded in <name>-async-state."
+  }
+}

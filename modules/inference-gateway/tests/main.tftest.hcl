@@ -112,3 +112,29 @@ run "throttling_and_cache_ttl_reach_the_api" {
     error_message = "The throttling limits and the authorizer cache TTL are the given ones."
   }
 }
+
+# examples/realtime, the fixture this module's README quotes, planned as written.
+run "example_realtime_plans_a_sleeping_endpoint_behind_the_gateway" {
+  command = plan
+
+  module {
+    source = "../../examples/realtime"
+  }
+
+  variables {
+    lambda_package_path = "../../tests/terraform/sleepwake-standin.zip"
+  }
+
+  assert {
+    condition     = module.endpoint.managed_by == "sleep-wake-manager" && module.manager.function_name == "sentiment-manager"
+    error_message = "The manager, not Terraform, owns the endpoint."
+  }
+  assert {
+    condition     = module.gateway.auth == "token" && module.gateway.tokens_table_name != null
+    error_message = "The gateway checks bearer tokens."
+  }
+  assert {
+    condition     = module.manager.lambda_environment["SLEEPWAKE_IDLE_TIMEOUT_SECONDS"] == "900" && module.endpoint.instance_type == "ml.g5.xlarge"
+    error_message = "A g5 endpoint that sleeps after 15 idle minutes."
+  }
+}

@@ -80,3 +80,22 @@ run "provisioned_concurrency_reaches_the_configuration" {
     error_message = "provisioned_concurrency is passed to the production variant."
   }
 }
+
+# examples/serverless, the fixture this module's README quotes, planned as written.
+run "example_serverless_plans_a_serverless_endpoint_without_provisioned_concurrency" {
+  command = plan
+
+  module {
+    source = "../../examples/serverless"
+  }
+
+  # The file's variables reach the example too; its own name default is "sentiment".
+  variables {
+    name = "sentiment"
+  }
+
+  assert {
+    condition     = output.endpoint_name == "sentiment-serverless" && module.endpoint.memory_size_in_mb == 4096 && module.endpoint.provisioned_concurrency == null
+    error_message = "4 GB, no provisioned concurrency: nothing is billed while idle."
+  }
+}
