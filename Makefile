@@ -30,9 +30,10 @@ venv: $(VENV)/.installed ## create .venv with the pinned test and tool dependenc
 build: venv ## build build/sleepwake.zip (deterministic) for every Lambda
 	$(PY) tools/build_lambda.py
 
+# tf-checks and pytest run side by side (each prints when it is done): pytest leaves a core idle much of the
+# time, which Terraform's checks fill.
 test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), checkov
-	$(MAKE) --no-print-directory tf-checks
-	$(MAKE) --no-print-directory test-python
+	$(MAKE) --no-print-directory -j 2 --output-sync=target tf-checks test-python
 	$(MAKE) --no-print-directory security
 	@tools/tf_checks.sh --summary
 

@@ -72,8 +72,9 @@ render_config() {
   fi
   awk -v block="$block" -v cache="$cache" \
     '{ if ($0 == "@MIRROR_BLOCK@") print block; else if ($0 == "@PLUGIN_CACHE@") print cache; else print }' \
-    "$repo_root/.config/terraformrc.tpl" >"$config.tmp"
-  mv "$config.tmp" "$config"
+    "$repo_root/.config/terraformrc.tpl" >"$config.$$.tmp"
+  # Atomic: make test runs several of these at once.
+  mv "$config.$$.tmp" "$config"
   echo "$config"
 }
 
@@ -85,7 +86,8 @@ setup() {
   else
     mirror="$(find_mirror)"
     mkdir -p "$state_dir"
-    printf '%s' "$mirror" >"$cache"
+    printf '%s' "$mirror" >"$cache.$$.tmp"
+    mv "$cache.$$.tmp" "$cache"
   fi
   MIRROR="$mirror"
   CONFIG="$(render_config "$mirror")"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import shutil
 from collections.abc import Mapping
 from typing import Any, Callable
 
@@ -71,12 +72,21 @@ LOADERS: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
 
 
 @pytest.fixture(scope="module")
-def plans() -> dict[str, dict]:
-    """Run name -> the plan, as `terraform show -json` would print it."""
+def plans(tmp_path_factory) -> dict[str, dict]:
+    """Run name -> the plan, as `terraform show -json` would print it.
+
+    Planned in a copy of environments/dev and the modules, so that `make test`'s own Terraform checks may run in
+    the worktree at the same time.
+    """
     require_terraform()
-    init = terraform("init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color", cwd=ROOT)
+    copy = tmp_path_factory.mktemp("contract")
+    skip = shutil.ignore_patterns(".terraform")
+    shutil.copytree(REPO / "modules", copy / "modules", ignore=skip)
+    shutil.copytree(ROOT, copy / "environments" / "dev", ignore=skip)
+    root = copy / "environments" / "dev"
+    init = terraform("init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color", cwd=root)
     assert init.returncode == 0, init.stdout + init.stderr
-    result = terraform("test", "-json", "-verbose", "-test-directory=contract", "-no-color", cwd=ROOT)
+    result = terraform("test", "-json", "-verbose", "-test-directory=contract", "-no-color", cwd=root)
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert result.returncode == 0, "\n".join(m["@message"] for m in messages if m["@level"] == "error")
     return {m["@testrun"]: m["test_plan"] for m in messages if m["type"] == "test_plan"}
