@@ -13,7 +13,7 @@ ENV_DIR := environments/$(ENV)
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 export PYTHONPATH := $(CURDIR)/lambda_src
 
-.PHONY: help venv build test test-python tf-checks fmt docs lint validate security demo bench \
+.PHONY: help venv build test test-python tf-checks tf-test fmt docs lint validate security demo bench \
         plan apply destroy status wake sleep token-create token-list token-revoke clean
 
 help: ## list the targets
@@ -30,40 +30,36 @@ venv: $(VENV)/.installed ## create .venv with the pinned test and tool dependenc
 build: venv ## build build/sleepwake.zip (deterministic) for every Lambda
 	$(PY) tools/build_lambda.py
 
-test: venv ## everything CI runs: Terraform fmt + schema + module checks, pytest (moto), checkov
-	$(MAKE) --no-print-directory tf-checks
-	$(MAKE) --no-print-directory test-python
+# tf-checks and pytest run side by side (each prints when it is done): pytest leaves a core idle much of the
+# time, which Terraform's checks fill.
+test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), checkov
+	$(MAKE) --no-print-directory -j 2 --output-sync=target tf-checks test-python
 	$(MAKE) --no-print-directory security
+	@tools/tf_checks.sh --summary
 
 test-python: venv ## pytest only
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-tf-checks: venv ## offline Terraform checks: fmt, every resource against the provider schema, module calls
-	tools/tf_fmt.sh --check
-	$(PY) tools/tfcheck.py
-	$(PY) tools/tfdocs.py --check
+tf-checks: venv ## Terraform fmt, validate and terraform test everywhere, validations covered, README tables
+	PY=$(PY) tools/tf_checks.sh
 
-fmt: venv ## rewrite Terraform files in canonical format
+fmt: ## rewrite Terraform files (.tftest.hcl included) in canonical format, with Terraform 1.11.4
 	tools/tf_fmt.sh
 
 docs: venv ## regenerate the inputs/outputs tables in module READMEs (terraform-docs format)
 	$(PY) tools/tfdocs.py
 
-lint: tf-checks ## tflint with the AWS ruleset where installed (plus the offline checks)
+lint: tf-checks ## tflint with the AWS ruleset where installed (plus the Terraform checks)
 	@if command -v $(TFLINT) >/dev/null 2>&1; then \
 	  $(TFLINT) --config=$(CURDIR)/.config/.tflint.hcl --init && \
 	  $(TFLINT) --config=$(CURDIR)/.config/.tflint.hcl --recursive; \
-	else echo "lint: tflint is not installed here, so only the offline checks above ran"; fi
+	else echo "lint: tflint is not installed here, so only the Terraform checks above ran"; fi
 
-validate: tf-checks ## real `terraform validate` of every module and environment where providers can be downloaded
-	@if ! command -v $(TERRAFORM) >/dev/null 2>&1; then \
-	  echo "validate: terraform is not installed here, so only the offline checks above ran"; exit 0; fi; \
-	for dir in modules/* environments/*; do \
-	  if ! $(TERRAFORM) -chdir=$$dir init -backend=false -input=false >/tmp/sleepwake-init.log 2>&1; then \
-	    echo "validate: terraform init failed in $$dir (no network to the provider registry?), so only the offline checks above ran:"; \
-	    tail -n 5 /tmp/sleepwake-init.log; exit 0; fi; \
-	  $(TERRAFORM) -chdir=$$dir validate; \
-	done
+validate: ## terraform init -backend=false + validate in every module, example and environment; fails if any fails
+	tools/tf_dirs.sh validate
+
+tf-test: ## terraform test (mock providers) in every module and environment; module tests plan the examples
+	tools/tf_dirs.sh test
 
 security: ## checkov on the modules and environments (in its own virtualenv)
 	tools/checkov.sh
@@ -97,5 +93,6 @@ token-list: venv ## list the gateway's tokens (names, creation, expiry): make to
 token-revoke: venv ## revoke a gateway token: make token-revoke NAME=my-app ENV=dev
 	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) revoke "$(NAME)"
 
-clean: ## remove build output and virtualenvs
-	rm -rf build $(VENV) .venv-checkov .pytest_cache
+clean: ## remove build output, virtualenvs and Terraform working directories
+	rm -rf build $(VENV) .venv-checkov .pytest_cache .tools/terraform
+	find modules examples environments -name .terraform -type d -prune -exec rm -rf {} +

@@ -67,7 +67,8 @@ def _text(description: str | None) -> str:
 
 
 def _names(blocks: list) -> list[tuple[str, dict]]:
-    return [(name.strip('"'), body) for block in blocks for name, body in block.items() if name != "__is_block__"]
+    # python-hcl2 adds "__is_block__" and, for comments inside an object, "__inline_comments__" keys.
+    return [(name.strip('"'), body) for block in blocks for name, body in block.items() if not name.startswith("__")]
 
 
 def render(module_dir: Path) -> str:

@@ -35,7 +35,9 @@ variable "environment" {
   default     = {}
 
   validation {
-    condition     = length(var.environment) <= 100 && alltrue([for k, v in var.environment : can(regex("^[a-zA-Z_][a-zA-Z0-9_]{0,1023}$", k)) && length(v) <= 1024])
+    # The key length is checked with length(): RE2 refuses repetition counts above 1000, so {0,1023} in the
+    # regex would make every key fail.
+    condition     = length(var.environment) <= 100 && alltrue([for k, v in var.environment : can(regex("^[a-zA-Z_][a-zA-Z0-9_]*$", k)) && length(k) <= 1024 && length(v) <= 1024])
     error_message = "SageMaker allows at most 100 container environment variables, keys matching ^[a-zA-Z_][a-zA-Z0-9_]*$ and keys and values of at most 1024 characters."
   }
 }

@@ -3,7 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
+      source = "hashicorp/aws"
+      # Every argument used here predates 5.0; 5.0 is the oldest major this module is written for. Tested
+      # with 5.100.
       version = ">= 5.0"
     }
   }

@@ -3,8 +3,9 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
+      source = "hashicorp/aws"
+      # 5.1.0 added serverless_config.provisioned_concurrency (hashicorp/terraform-provider-aws#31398).
+      version = ">= 5.1"
     }
   }
 }

@@ -1,6 +1,8 @@
 """modules/sleep-wake-manager read as text and with python-hcl2: IAM, keep-warm validation, dashboard queries.
 
-`terraform validate` cannot run here, so these tests pin what matters in the module's own terms:
+The module's inputs and switches are tested by its own `terraform test` (modules/sleep-wake-manager/tests) and
+its Lambda environment from the plan (test_lambda_environment_contract.py); these pin what is easier to say
+in the module's source terms:
 
 - fleet-mode IAM: deleting needs the opt-in tag on the endpoint, creating and tagging need it in the request,
   and nothing may delete a configuration or a model;
@@ -203,44 +205,6 @@ def test_the_wildcard_scan_flags_a_wildcard_without_a_reason():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Terraform defaults and the Python settings agree
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _variable(name: str) -> dict:
-    for block in load("variables.tf")["variable"]:
-        if name in block:
-            return block[name]
-    raise KeyError(name)
-
-
-def test_lambda_environment_carries_the_fleet_settings():
-    environment = load("main.tf")["locals"][0]["lambda_environment"]
-    assert environment["SLEEPWAKE_FLEET_TAG"] == (
-        '${local.fleet_enabled ? "${var.fleet.tag_key}=${var.fleet.tag_value}" : ""}')
-    assert environment["SLEEPWAKE_CLOUDWATCH_ACTIVITY"] == '${var.cloudwatch_activity ? "true" : "false"}'
-    assert "SLEEPWAKE_KEEP_WARM_TAG_KEY" in environment
-
-
-def test_fleet_defaults_parse_into_the_python_settings_defaults():
-    from sleepwake.settings import Settings, load_settings
-
-    fleet_type = _variable("fleet")["type"]
-    defaults = dict(re.findall(r'(\w+)\s*=\s*optional\(string, "([^"]*)"\)', fleet_type))
-    assert defaults == {"tag_key": "auto-maintain", "tag_value": "true", "keep_warm_tag_key": "sleepwake:keep-warm"}
-    settings = load_settings({
-        "SLEEPWAKE_TABLE_NAME": "t",
-        "SLEEPWAKE_ENDPOINTS": "{}",
-        "SLEEPWAKE_FLEET_TAG": f"{defaults['tag_key']}={defaults['tag_value']}",
-        "SLEEPWAKE_KEEP_WARM_TAG_KEY": defaults["keep_warm_tag_key"],
-        "SLEEPWAKE_CLOUDWATCH_ACTIVITY": "true",
-    })
-    assert (settings.fleet_tag_key, settings.fleet_tag_value) == ("auto-maintain", "true")
-    assert settings.keep_warm_tag_key == Settings.keep_warm_tag_key == defaults["keep_warm_tag_key"]
-    assert settings.cloudwatch_activity is True
-
-
-# ---------------------------------------------------------------------------------------------------------
 # keep_warm: plan-time validation == KeepWarm.parse
 # ---------------------------------------------------------------------------------------------------------
 
@@ -425,8 +389,7 @@ def test_time_zone_list_is_the_pinned_tzdata_list():
 
 
 def _terraform() -> str | None:
-    candidate = os.environ.get("TERRAFORM") or str(REPO / ".venv" / "bin" / "terraform")
-    return candidate if Path(candidate).exists() else shutil.which("terraform")
+    return shutil.which(os.environ.get("TERRAFORM") or "terraform")
 
 
 def _hcl_string(value: str) -> str:
@@ -434,7 +397,7 @@ def _hcl_string(value: str) -> str:
         .replace("${", "$${").replace("%{", "%%{") + '"'
 
 
-@pytest.mark.skipif(_terraform() is None, reason="no terraform binary (.venv/bin/terraform)")
+@pytest.mark.skipif(_terraform() is None, reason="no terraform binary (install Terraform 1.11.4, .terraform-version)")
 def test_keep_warm_validations_mean_the_same_in_terraform(tmp_path: Path):
     """Python's re and Terraform's RE2 differ at the edges: evaluate both conditions, as written, in Terraform."""
     validations = keep_warm_validations()
@@ -445,7 +408,7 @@ def test_keep_warm_validations_mean_the_same_in_terraform(tmp_path: Path):
     expression = ("[for sample in [" + ", ".join(_hcl_string(s) for s in samples) + "] : ["
                   + ", ".join(" ".join(c.split()) for c in conditions) + "]]")
     result = subprocess.run([_terraform(), "console"], input=expression + "\n", capture_output=True, text=True,
-                            cwd=tmp_path, timeout=300)
+                            cwd=tmp_path, timeout=300, env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull})
     assert result.returncode == 0, result.stderr
     answers = [a == "true" for a in re.findall(r"\b(true|false)\b", result.stdout)]
     assert len(answers) == 2 * len(samples), result.stdout

@@ -1,0 +1,99 @@
+# Every `validation` block of the root broken by one run (tools/tf_validation_coverage.py checks none is left
+# out); the rest of the inputs are this environment's terraform.tfvars.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  lambda_package_path = "tests/sleepwake.zip"
+}
+
+run "invalid_inputs_1" {
+  command = plan
+
+  variables {
+    # a region that is not a region name
+    region = "US East"
+    # a name with an underscore
+    name = "sleepwake_dev"
+    # an environment name with a space
+    environment_name = "my env"
+    # a model outside S3
+    model_data_url = "https://example.com/model.tar.gz"
+    # a GPU image for serverless
+    serverless = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-inference:2.1.0-gpu-py310" }
+  }
+
+  expect_failures = [
+    var.region,
+    var.name,
+    var.environment_name,
+    var.model_data_url,
+    var.serverless,
+  ]
+}
+
+run "an_unknown_mode_is_rejected" {
+  command = plan
+
+  variables {
+    inference_mode = "batch"
+  }
+
+  expect_failures = [var.inference_mode]
+}
+
+run "realtime_without_its_settings_block" {
+  command = plan
+
+  variables {
+    inference_mode = "realtime"
+    realtime       = null
+  }
+
+  expect_failures = [var.realtime]
+}
+
+run "serverless_without_its_settings_block" {
+  command = plan
+
+  variables {
+    inference_mode = "serverless"
+    serverless     = null
+  }
+
+  expect_failures = [var.serverless]
+}
+
+run "async_without_its_settings_block" {
+  command = plan
+
+  variables {
+    inference_mode = "async"
+    async          = null
+  }
+
+  expect_failures = [var.async]
+}

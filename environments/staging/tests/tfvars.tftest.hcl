@@ -1,0 +1,1 @@
+../../dev/tests/tfvars.tftest.hcl

@@ -1,0 +1,98 @@
+# The defaults plan a configuration only (the manager owns the endpoint); create_endpoint adds the endpoint;
+# the instance-store preconditions stop what SageMaker would reject at apply time.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name          = "sentiment"
+  model_name    = "sentiment-0a1b2c3d"
+  instance_type = "ml.g4dn.xlarge"
+}
+
+run "defaults_plan_a_configuration_and_leave_the_endpoint_to_the_manager" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint.this) == 0 && output.managed_by == "sleep-wake-manager"
+    error_message = "By default Terraform never creates the endpoint: the manager does."
+  }
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this.name_prefix == "sentiment-" && aws_sagemaker_endpoint_configuration.this.production_variants[0].instance_type == "ml.g4dn.xlarge"
+    error_message = "The configuration rolls over under a name prefix, with the instance type given."
+  }
+  assert {
+    condition     = output.endpoint_name == "sentiment" && output.endpoint_arn == "arn:aws:sagemaker:us-east-1:123456789012:endpoint/sentiment"
+    error_message = "The endpoint's name and ARN are known while it sleeps."
+  }
+}
+
+run "create_endpoint_makes_terraform_own_an_always_on_endpoint" {
+  command = plan
+
+  variables {
+    create_endpoint = true
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint.this) == 1 && output.managed_by == "terraform"
+    error_message = "create_endpoint = true plans the endpoint itself."
+  }
+}
+
+run "a_volume_key_on_an_instance_store_type_is_refused" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d"
+  }
+
+  expect_failures = [aws_sagemaker_endpoint_configuration.this]
+}
+
+run "a_volume_size_on_an_instance_store_type_is_refused" {
+  command = plan
+
+  variables {
+    volume_size_in_gb = 100
+  }
+
+  expect_failures = [aws_sagemaker_endpoint_configuration.this]
+}
+
+run "a_volume_key_and_size_on_an_ebs_type_pass" {
+  command = plan
+
+  variables {
+    instance_type     = "ml.m5.xlarge"
+    kms_key_arn       = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d"
+    volume_size_in_gb = 100
+  }
+
+  assert {
+    condition     = aws_sagemaker_endpoint_configuration.this.production_variants[0].volume_size_in_gb == 100
+    error_message = "An EBS-backed type takes a volume size and key."
+  }
+}

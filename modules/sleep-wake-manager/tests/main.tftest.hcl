@@ -1,0 +1,146 @@
+# The defaults plan the manager with its dashboard and its teardown; fleet mode, keep-warm, notifications,
+# the dashboard and the teardown switches add or remove what the README says.
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+  mock_data "aws_region" {
+    defaults = {
+      id   = "us-east-1"
+      name = "us-east-1"
+    }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = {
+      account_id = "123456789012"
+    }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = {
+      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
+    }
+  }
+}
+
+variables {
+  name           = "sentiment"
+  lambda_package = { path = "sleepwake.zip", base64sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" }
+  endpoints      = { sentiment = { endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge" } }
+}
+
+run "defaults_plan_the_manager_dashboard_and_teardown" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.function_name == "sentiment-manager" && aws_dynamodb_table.this.name == "sentiment-state"
+    error_message = "The manager is <name>-manager with its state table <name>-state."
+  }
+  assert {
+    condition     = length(aws_lambda_invocation.teardown) == 1 && aws_lambda_invocation.teardown[0].lifecycle_scope == "CRUD" && jsondecode(aws_lambda_invocation.teardown[0].input).endpoints == ["sentiment"]
+    error_message = "The teardown invocation (CRUD scope) deletes the declared endpoints before the manager is destroyed."
+  }
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 1 && length(aws_sns_topic.this) == 0
+    error_message = "A dashboard by default; no notification topic unless asked for."
+  }
+  assert {
+    condition     = output.fleet_tag == null && output.lambda_environment["SLEEPWAKE_FLEET_TAG"] == "" && output.lambda_environment["SLEEPWAKE_NOTIFY_TOPIC_ARN"] == ""
+    error_message = "Fleet mode and notifications are off by default."
+  }
+  assert {
+    condition     = jsondecode(output.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment.endpoint_config_name == "sentiment-config" && !contains(keys(jsondecode(output.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment), "keep_warm")
+    error_message = "The declared endpoint reaches the manager's settings, without a keep_warm when none is set."
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(1 minute)" && output.lambda_environment["SLEEPWAKE_IDLE_TIMEOUT_SECONDS"] == "900" && output.lambda_environment["SLEEPWAKE_POLICY"] == "adaptive"
+    error_message = "A tick a minute, the adaptive policy and a 15-minute idle timeout by default."
+  }
+}
+
+run "fleet_mode_manages_tagged_endpoints_without_declared_ones" {
+  command = plan
+
+  variables {
+    endpoints = {}
+    fleet     = {}
+  }
+
+  assert {
+    condition     = output.fleet_tag == { key = "auto-maintain", value = "true" } && output.lambda_environment["SLEEPWAKE_FLEET_TAG"] == "auto-maintain=true"
+    error_message = "fleet = {} turns fleet mode on with the auto-maintain=true tag."
+  }
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_KEEP_WARM_TAG_KEY"] == "sleepwake:keep-warm"
+    error_message = "Fleet endpoints carry their keep-warm schedule in the sleepwake:keep-warm tag."
+  }
+}
+
+run "fleet_tag_is_configurable" {
+  command = plan
+
+  variables {
+    fleet = { tag_key = "team", tag_value = "ml", keep_warm_tag_key = "team:keep-warm" }
+  }
+
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_FLEET_TAG"] == "team=ml" && output.lambda_environment["SLEEPWAKE_KEEP_WARM_TAG_KEY"] == "team:keep-warm"
+    error_message = "The fleet tag and keep-warm tag key are the given ones."
+  }
+}
+
+run "keep_warm_reaches_the_endpoint_settings" {
+  command = plan
+
+  variables {
+    endpoints = { sentiment = { endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge", keep_warm = "Mon-Fri 09:00-18:00 Europe/Paris" } }
+  }
+
+  assert {
+    condition     = jsondecode(output.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment.keep_warm == "Mon-Fri 09:00-18:00 Europe/Paris"
+    error_message = "A declared endpoint's keep_warm schedule is passed to the manager."
+  }
+}
+
+run "a_created_notification_topic" {
+  command = plan
+
+  variables {
+    create_notification_topic = true
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.this) == 1 && aws_sns_topic.this[0].name == "sentiment-notifications"
+    error_message = "create_notification_topic plans the topic."
+  }
+}
+
+run "a_given_notification_topic" {
+  command = plan
+
+  variables {
+    notification_topic_arn = "arn:aws:sns:us-east-1:123456789012:ops"
+  }
+
+  assert {
+    condition     = length(aws_sns_topic.this) == 0 && output.lambda_environment["SLEEPWAKE_NOTIFY_TOPIC_ARN"] == "arn:aws:sns:us-east-1:123456789012:ops" && output.notification_topic_arn == "arn:aws:sns:us-east-1:123456789012:ops"
+    error_message = "A given topic is used, none created."
+  }
+}
+
+run "no_dashboard_and_no_teardown" {
+  command = plan
+
+  variables {
+    create_dashboard            = false
+    delete_endpoints_on_destroy = false
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0 && output.dashboard_name == null && length(aws_lambda_invocation.teardown) == 0
+    error_message = "Both switches remove their resource."
+  }
+}
