@@ -77,18 +77,26 @@ run "fleet_mode_manages_tagged_endpoints_without_declared_ones" {
     condition     = output.lambda_environment["SLEEPWAKE_KEEP_WARM_TAG_KEY"] == "sleepwake:keep-warm"
     error_message = "Fleet endpoints carry their keep-warm schedule in the sleepwake:keep-warm tag."
   }
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_MAX_DELETES_PER_TICK"] == "10"
+    error_message = "Fleet mode caps deletes at 10 per tick by default."
+  }
 }
 
 run "fleet_tag_is_configurable" {
   command = plan
 
   variables {
-    fleet = { tag_key = "team", tag_value = "ml", keep_warm_tag_key = "team:keep-warm" }
+    fleet = { tag_key = "team", tag_value = "ml", keep_warm_tag_key = "team:keep-warm", max_deletes_per_tick = 3 }
   }
 
   assert {
     condition     = output.lambda_environment["SLEEPWAKE_FLEET_TAG"] == "team=ml" && output.lambda_environment["SLEEPWAKE_KEEP_WARM_TAG_KEY"] == "team:keep-warm"
     error_message = "The fleet tag and keep-warm tag key are the given ones."
+  }
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_MAX_DELETES_PER_TICK"] == "3"
+    error_message = "The blast-radius cap reaches the manager."
   }
 }
 

@@ -222,3 +222,16 @@ run "invalid_inputs_9" {
     var.fleet,
   ]
 }
+
+run "invalid_inputs_10" {
+  command = plan
+
+  variables {
+    # rejects a blast-radius cap that is not a whole number from 1 to 1000
+    fleet = { max_deletes_per_tick = 0 }
+  }
+
+  expect_failures = [
+    var.fleet,
+  ]
+}
