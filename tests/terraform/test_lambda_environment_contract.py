@@ -83,6 +83,7 @@ def plans(tmp_path_factory) -> dict[str, dict]:
     skip = shutil.ignore_patterns(".terraform")
     shutil.copytree(REPO / "modules", copy / "modules", ignore=skip)
     shutil.copytree(ROOT, copy / "environments" / "dev", ignore=skip)
+    shutil.copytree(REPO / "tests" / "terraform" / "mocks", copy / "tests" / "terraform" / "mocks")
     root = copy / "environments" / "dev"
     init = terraform("init", "-backend=false", "-input=false", "-lockfile=readonly", "-no-color", cwd=root)
     assert init.returncode == 0, init.stdout + init.stderr

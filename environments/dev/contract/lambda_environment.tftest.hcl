@@ -5,8 +5,10 @@
 # that every variable is known in the plan.
 
 mock_provider "aws" {
-  override_during = plan
+  # Partition, region, account and policy documents shared by every test: tests/terraform/mocks/aws
+  source = "../../tests/terraform/mocks/aws"
 
+  override_during = plan
   mock_resource "aws_sagemaker_endpoint_configuration" {
     defaults = {
       name = "sleepwake-dev-20261205000000000000000001"
@@ -28,28 +30,6 @@ mock_provider "aws" {
   mock_resource "aws_lambda_event_source_mapping" {
     defaults = {
       uuid = "0f4d5b2e-8a61-4c1e-9d3b-2a7c5e9f1b42"
-    }
-  }
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id   = "us-east-1"
-      name = "us-east-1"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
     }
   }
 }

@@ -2,28 +2,8 @@
 # instance, given topics, given buckets, no execution role) adds or removes what the README says.
 
 mock_provider "aws" {
-  mock_data "aws_partition" {
-    defaults = {
-      partition  = "aws"
-      dns_suffix = "amazonaws.com"
-    }
-  }
-  mock_data "aws_region" {
-    defaults = {
-      id   = "us-east-1"
-      name = "us-east-1"
-    }
-  }
-  mock_data "aws_caller_identity" {
-    defaults = {
-      account_id = "123456789012"
-    }
-  }
-  mock_data "aws_iam_policy_document" {
-    defaults = {
-      json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
-    }
-  }
+  # Partition, region, account and policy documents shared by every test: tests/terraform/mocks/aws
+  source = "../../tests/terraform/mocks/aws"
 }
 
 variables {
