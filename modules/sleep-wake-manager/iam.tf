@@ -323,14 +323,16 @@ data "aws_iam_policy_document" "invoke_manager" {
   }
 }
 
-# For application code that calls sleepwake.activity.record_activity(): it may move `last_activity`
-# forward on the records of the managed endpoints, and touch nothing else in the table. In fleet mode the
+# For application code that records its requests (sleepwake.activity.ActivityRecorder, sleepwake.client): it may
+# mark a request in flight (`busy_until`, refused while `deleting_since` is set: hence the read of that one
+# attribute), move `last_activity` forward and add to `request_count` on the records of the managed endpoints,
+# and touch nothing else in the table. In fleet mode the
 # opted-in names are only known at run time, so any `endpoint#` record may be touched (still only those
 # three attributes); a record of an endpoint that is neither declared nor opted in is ignored by the manager.
 data "aws_iam_policy_document" "record_activity" {
   statement {
     sid       = "RecordEndpointActivity"
-    actions   = ["dynamodb:UpdateItem"]
+    actions   = ["dynamodb:UpdateItem", "dynamodb:GetItem"]
     resources = [aws_dynamodb_table.this.arn]
 
     condition {
@@ -343,7 +345,7 @@ data "aws_iam_policy_document" "record_activity" {
     condition {
       test     = "ForAllValues:StringEquals"
       variable = "dynamodb:Attributes"
-      values   = ["pk", "last_activity", "endpoint_name"]
+      values   = ["pk", "endpoint_name", "last_activity", "busy_until", "deleting_since", "request_count"]
     }
   }
 }
