@@ -154,6 +154,25 @@ class Services:
         return manager_settings, load_gateway_settings(env, declared(manager_settings))
 
 
+def invoke_in_flight(activity: ActivityRecorder, runtime: EndpointRuntime, name: str, body: bytes,
+                     content_type: str, accept: str | None, max_seconds: float) -> InvokeResult:
+    """InvokeEndpoint with the request marked in flight first (gateway and replay alike), so the endpoint is never
+    deleted under it; an endpoint whose sleep is already committed counts as unavailable (the caller wakes it)."""
+    try:
+        activity.begin(name, max_seconds)
+    except EndpointGoingToSleep as exc:
+        raise EndpointUnavailable("InService", f"{exc}; it wakes again at once") from exc
+    ran = True
+    try:
+        return runtime.invoke(name, body, content_type, accept)
+    except EndpointUnavailable:
+        ran = False  # nothing ran on it: no activity (the wake that follows records the demand)
+        raise
+    finally:
+        if ran:
+            activity.end(name)
+
+
 def declared(settings: Settings) -> Mapping[str, object] | None:
     """The endpoints a gateway may front: any declared one; in fleet mode also tagged ones (checked per call)."""
     return None if settings.fleet_enabled else settings.endpoints
@@ -258,7 +277,6 @@ class Gateway:
         return self._invoke_now(body, content_type, accept)
 
     def _invoke_now(self, body: bytes, content_type: str, accept: str | None) -> HttpResponse:
-        name = self.endpoint_name
         try:
             result = self._invoke_in_flight(body, content_type, accept)
         except EndpointUnavailable as unavailable:
@@ -279,22 +297,8 @@ class Gateway:
         return self._model_answer(result)
 
     def _invoke_in_flight(self, body: bytes, content_type: str, accept: str | None) -> InvokeResult:
-        """InvokeEndpoint with the request marked in flight first, so the endpoint is never deleted under it; an
-        endpoint whose sleep is already committed counts as unavailable (the caller wakes it)."""
-        name = self.endpoint_name
-        try:
-            self.activity.begin(name, self.settings.invoke_timeout_seconds)
-        except EndpointGoingToSleep as exc:
-            raise EndpointUnavailable("InService", f"{exc}; it wakes again at once") from exc
-        try:
-            result = self.runtime.invoke(name, body, content_type, accept)
-        except EndpointUnavailable:
-            raise  # nothing ran on it: no activity (the wake that follows records the demand)
-        except InvokeError:
-            self.activity.end(name)
-            raise
-        self.activity.end(name)
-        return result
+        return invoke_in_flight(self.activity, self.runtime, self.endpoint_name, body, content_type, accept,
+                                self.settings.invoke_timeout_seconds)
 
     def _model_answer(self, result: InvokeResult) -> HttpResponse:
         if inline_size(result.body, result.content_type) <= MAX_INLINE_RESPONSE_BYTES:

@@ -205,12 +205,11 @@ class Manager:
                              "reason": "not an endpoint this manager manages; left alone"})
                 continue
             record = self.store.get(name)
-            tags = self.endpoints.tags(name)
-            reason = ("protected by its tag" if tags.get(self.settings.protect_tag_key, "").lower() == "true"
+            opted_in, protected = self._tag_facts(spec, self.endpoints.tags(name))
+            reason = ("protected by its tag" if protected
                       else "a lease is active" if record.lease_active(now)
-                      else "a request is in flight" if record.in_flight(now) else None)
-            if reason is None and spec.fleet and not self.discovery.opted_in(tags):
-                reason = "no longer carries the opt-in tag"
+                      else "a request is in flight" if record.in_flight(now)
+                      else "no longer carries the opt-in tag" if not opted_in else None)
             if reason:
                 kept.append({"endpoint_name": name, "result": "kept", "reason": reason})
             else:
@@ -272,15 +271,19 @@ class Manager:
         """Re-read everything that could forbid a delete: status, tags (opt-in, protection), latest activity."""
         observed = self.endpoints.describe(name)
         tags = self.endpoints.tags(name) if observed is not None else {}
-        discovery = self.discovery
-        opted_in = not spec.fleet or (discovery is not None and discovery.opted_in(tags))
-        protected = tags.get(self.settings.protect_tag_key, "").lower() == "true"
+        opted_in, protected = self._tag_facts(spec, tags)
         activity_at = None
         if self.activity is not None and observed is not None:
             activity_at = self.activity.latest([name], now).get(name)
         return observed, Confirmation(opted_in=opted_in, protected_by_tag=protected, activity_at=activity_at,
                                       endpoint_config_name=observed.endpoint_config_name if observed else None,
                                       tags=tags)
+
+    def _tag_facts(self, spec: EndpointSpec, tags: dict[str, str]) -> tuple[bool, bool]:
+        """(opted in: declared, or still carrying the fleet tag; protected by its tag) from the endpoint's tags."""
+        discovery = self.discovery
+        opted_in = not spec.fleet or (discovery is not None and discovery.opted_in(tags))
+        return opted_in, tags.get(self.settings.protect_tag_key, "").lower() == "true"
 
     def _act(self, plan: Plan, spec: EndpointSpec, now: float) -> Plan:
         for effect in plan.effects:

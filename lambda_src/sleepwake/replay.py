@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 from . import aws
-from .activity import ActivityRecorder, EndpointGoingToSleep
+from .activity import ActivityRecorder
 from .clock import Clock
 from .core import BUSY_STATUSES
 from .endpoints import SageMakerEndpoints
-from .gateway import Services
+from .gateway import Services, invoke_in_flight
 from .gateway_settings import GatewaySettings
 from .manager import ContentionError, Manager
 from .observability import get_logger, log_context, log_event
@@ -164,7 +164,8 @@ class Replayer:
             return Outcome("retry", self.stale_after_seconds, "another replay is running it")
         try:
             body = self.queue.body(message)
-            result = self._invoke_in_flight(message, body)
+            result = invoke_in_flight(self.activity, self.runtime, message.endpoint_name, body,
+                                      message.content_type, message.accept, self.settings.invoke_timeout_seconds)
         except EndpointUnavailable as exc:
             answer = self._wake()
             retry = int(answer.get("retry_after_seconds") or self.manager.settings.wake_estimate_seconds)
@@ -190,18 +191,6 @@ class Replayer:
         log_event(log, "replayed", result_bytes=len(result.body), waited_seconds=int(self.clock.now() -
                                                                                       message.received_at))
         return Outcome("done")
-
-    def _invoke_in_flight(self, message: QueuedMessage, body: bytes):
-        """InvokeEndpoint marked in flight first (see sleepwake.activity): never deleted under the replay."""
-        name = message.endpoint_name
-        try:
-            self.activity.begin(name, self.settings.invoke_timeout_seconds)
-        except EndpointGoingToSleep as exc:
-            raise EndpointUnavailable("InService", str(exc)) from exc
-        try:
-            return self.runtime.invoke(name, body, message.content_type, message.accept)
-        finally:
-            self.activity.end(name)
 
     def _rejected(self, message: QueuedMessage, exc: ModelFailed) -> Outcome:
         """The model refused this input: a final answer, stored like a result, so the caller can read why."""

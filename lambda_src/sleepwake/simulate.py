@@ -253,7 +253,7 @@ def offline_optimum(trace: EndpointTrace, wake_seconds: float, penalty_seconds: 
             b = max(b, i)
             while b < n and reqs[b][0] < ready_time:
                 b += 1
-            waited = penalty = 0.0
+            penalty = 0.0
             waited_requests = 0
             for j in range(i, b):
                 when, count = reqs[j]
