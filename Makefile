@@ -11,15 +11,14 @@ TFLINT ?= tflint
 ENV ?= dev
 ENV_DIR := environments/$(ENV)
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
-export PYTHONPATH := $(CURDIR)/lambda_src
 
-.PHONY: help venv build test test-python tf-checks tf-test fmt docs lint validate security demo bench \
+.PHONY: help venv build test test-python lint-python tf-checks tf-test fmt docs lint validate security demo bench \
         plan apply destroy status wake sleep token-create token-list token-revoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements-dev.txt lambda_src/requirements.txt
+$(VENV)/.installed: requirements-dev.txt lambda_src/requirements.txt pyproject.toml sim/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
@@ -32,7 +31,8 @@ build: venv ## build build/sleepwake.zip (deterministic) for every Lambda
 
 # tf-checks and pytest run side by side (each prints when it is done): pytest leaves a core idle much of the
 # time, which Terraform's checks fill.
-test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), checkov
+test: venv ## everything CI runs: ruff, Terraform fmt + validate + terraform test, pytest (moto), checkov
+	$(MAKE) --no-print-directory lint-python
 	$(MAKE) --no-print-directory -j 2 --output-sync=target tf-checks test-python
 	$(MAKE) --no-print-directory security
 	@tools/tf_checks.sh --summary
@@ -43,8 +43,14 @@ test-python: venv ## pytest only
 tf-checks: venv ## Terraform fmt, validate and terraform test everywhere, validations covered, README tables
 	PY=$(PY) tools/tf_checks.sh
 
-fmt: ## rewrite Terraform files (.tftest.hcl included) in canonical format, with Terraform 1.11.4
+fmt: venv ## rewrite Python (ruff) and Terraform files (.tftest.hcl included, with Terraform 1.11.4) in canonical format
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 	tools/tf_fmt.sh
+
+lint-python: venv ## ruff: lint and format check of every Python file (pyproject.toml [tool.ruff])
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 docs: venv ## regenerate the inputs/outputs tables in module READMEs (terraform-docs format)
 	$(PY) tools/tfdocs.py
@@ -68,7 +74,7 @@ demo: venv ## the manager on a local AWS emulator: request -> wake -> ready -> i
 	$(PY) demo/demo.py
 
 bench: venv ## idle policies on every trace under ../shared/traces: one table per file, r, the targets (README figures)
-	$(PY) -m sleepwake.simulate --trace ../shared/traces --policy all
+	$(PY) -m sleepwake_sim.simulate --trace ../shared/traces --policy all
 
 plan: build ## terraform plan ENV=dev
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false

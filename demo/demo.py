@@ -13,9 +13,9 @@ import json
 import os
 import socket
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda_src"))
@@ -43,12 +43,28 @@ def local_aws() -> Iterator[str]:
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
-    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                            "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION",
-                                            "AWS_XRAY_SDK_ENABLED", "AWS_PROFILE")}
-    os.environ.update(AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="demo",
-                      AWS_SECRET_ACCESS_KEY="demo", AWS_SESSION_TOKEN="demo", AWS_DEFAULT_REGION="us-east-1",
-                      AWS_REGION="us-east-1", AWS_XRAY_SDK_ENABLED="false")
+    saved = {
+        k: os.environ.get(k)
+        for k in (
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_DEFAULT_REGION",
+            "AWS_REGION",
+            "AWS_XRAY_SDK_ENABLED",
+            "AWS_PROFILE",
+        )
+    }
+    os.environ.update(
+        AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        AWS_SESSION_TOKEN="demo",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        AWS_XRAY_SDK_ENABLED="false",
+    )
     os.environ.pop("AWS_PROFILE", None)
     try:
         yield os.environ["AWS_ENDPOINT_URL"]
@@ -59,40 +75,42 @@ def local_aws() -> Iterator[str]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        from sleepwake import aws
+        from sleepwake.aws import clients as aws
 
         aws.reset_clients()
 
 
 def build_manager(clock, wake_seconds: int, table: str = TABLE):
-    from sleepwake.local import SimulatedLifecycle, create_model_and_config, create_state_table
-    from sleepwake.manager import Manager
-    from sleepwake.notify import Notifier
-    from sleepwake.settings import load_settings
-    from sleepwake.store import StateStore
+    from sleepwake.aws.notify import Notifier
+    from sleepwake.aws.store import StateStore
+    from sleepwake.domain.settings import load_settings
+    from sleepwake.manager.service import Manager
+    from sleepwake_sim.emulator import SimulatedLifecycle, create_model_and_config, create_state_table
 
     create_state_table(table)
     try:
         create_model_and_config("demo-llm-model", CONFIG, instance_type=INSTANCE)
-    except Exception as exc:  # noqa: BLE001 - a second walk in the same emulator reuses them
+    except Exception as exc:
         if "already exist" not in str(exc).lower():
             raise
-    settings = load_settings({
-        "SLEEPWAKE_TABLE_NAME": table,
-        "SLEEPWAKE_ENDPOINTS": json.dumps({ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": INSTANCE}}),
-        "SLEEPWAKE_WAKE_ESTIMATE_SECONDS": str(wake_seconds),
-        "SLEEPWAKE_ENVIRONMENT": "demo",
-    })
+    settings = load_settings(
+        {
+            "SLEEPWAKE_TABLE_NAME": table,
+            "SLEEPWAKE_ENDPOINTS": json.dumps({ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": INSTANCE}}),
+            "SLEEPWAKE_WAKE_ESTIMATE_SECONDS": str(wake_seconds),
+            "SLEEPWAKE_ENVIRONMENT": "demo",
+        }
+    )
     endpoints = SimulatedLifecycle(clock=clock, wake_seconds=wake_seconds, delete_seconds=60)
     return Manager(settings, StateStore(table), endpoints, Notifier(None), clock)
 
 
 def walk(wake_seconds: int = 480) -> list[dict]:
     """Request -> wake -> ready -> idle -> sleep. Returns the rows printed."""
-    from sleepwake.clock import FakeClock
-    from sleepwake.events import parse
+    from sleepwake.common.observability import configure_logging
     from sleepwake.handlers.manager import dispatch
-    from sleepwake.observability import configure_logging
+    from sleepwake.manager.events import parse
+    from sleepwake_sim.doubles import FakeClock
 
     configure_logging("WARNING")  # the demo prints its own table
     clock = FakeClock(start=1_763_805_600.0)  # 2025-11-22 10:00 UTC
@@ -142,11 +160,11 @@ def replay(trace, wake_seconds: int = 480) -> dict:
     Each minute: that minute's requests reach the app, which records activity and asks for a wake when the
     endpoint is not ready (what the gateway does), then the schedule ticks the manager. SageMaker's timings come
     from SimulatedLifecycle (Creating for the wake delay; deletion immediate, as in the simulator), so the manager
-    meets the same states as `python -m sleepwake.simulate` and must bill the same minutes.
+    meets the same states as `python -m sleepwake_sim.simulate` and must bill the same minutes.
     """
-    from sleepwake.clock import FakeClock
-    from sleepwake.events import parse
     from sleepwake.handlers.manager import dispatch
+    from sleepwake.manager.events import parse
+    from sleepwake_sim.doubles import FakeClock
 
     clock = FakeClock(start=trace.start)
     manager = build_manager(clock, wake_seconds, table=f"sleepwake-replay-{abs(hash(trace.name)) % 10**8}")
@@ -168,30 +186,47 @@ def replay(trace, wake_seconds: int = 480) -> dict:
                 cold_starts += count
         answer = dispatch(manager, parse(tick))["results"][0]
         record = manager.store.get(ENDPOINT)
-        timeline.append({"minute": minute, "requests": count, "state": answer["state"],
-                         "billed_seconds": record.billed_seconds_until(now), "message": answer["message"]})
+        timeline.append(
+            {
+                "minute": minute,
+                "requests": count,
+                "state": answer["state"],
+                "billed_seconds": record.billed_seconds_until(now),
+                "message": answer["message"],
+            }
+        )
     final = manager.store.get(ENDPOINT).billed_seconds_until(trace.end)
-    return {"timeline": timeline, "billed_seconds": final, "cold_starts": cold_starts,
-            "requests": trace.total_requests, "wakes": manager.store.get(ENDPOINT).wakes}
+    return {
+        "timeline": timeline,
+        "billed_seconds": final,
+        "cold_starts": cold_starts,
+        "requests": trace.total_requests,
+        "wakes": manager.store.get(ENDPOINT).wakes,
+    }
 
 
 def compare_policies(traces, wake_seconds: int = 480) -> str:
     """The simulator's table for the excerpt: every policy against the offline optimum."""
-    from sleepwake.policy import ALL_PRESETS
-    from sleepwake.pricing import hourly_price
-    from sleepwake.settings import Settings
-    from sleepwake.simulate import RunOptions, render_table, run_endpoints, summarise
+    from sleepwake.domain.policy import ALL_PRESETS
+    from sleepwake.domain.pricing import hourly_price
+    from sleepwake.domain.settings import Settings
+    from sleepwake_sim.simulate import RunOptions, render_table, run_endpoints, summarise
 
-    options = RunOptions(policies=ALL_PRESETS, wake_seconds=float(wake_seconds), hourly_price=hourly_price(INSTANCE),
-                         penalty_seconds=float(wake_seconds), min_ready_seconds=float(Settings.min_in_service_seconds))
+    options = RunOptions(
+        policies=ALL_PRESETS,
+        wake_seconds=float(wake_seconds),
+        hourly_price=hourly_price(INSTANCE),
+        penalty_seconds=float(wake_seconds),
+        min_ready_seconds=float(Settings.min_in_service_seconds),
+    )
     return render_table(summarise(run_endpoints(traces, options), options), single=False)
 
 
 def simulated(trace, wake_seconds: int = 480):
-    from sleepwake.policy import PolicyConfig
-    from sleepwake.pricing import hourly_price
-    from sleepwake.settings import Settings
-    from sleepwake.simulate import simulate_endpoint
+    from sleepwake.domain.policy import PolicyConfig
+    from sleepwake.domain.pricing import hourly_price
+    from sleepwake.domain.settings import Settings
+    from sleepwake.domain.simulation import simulate_endpoint
 
     cfg = PolicyConfig.named(Settings.policy, wake_seconds=float(wake_seconds), hourly_price=hourly_price(INSTANCE))
     return simulate_endpoint(trace, cfg, min_ready_seconds=float(Settings.min_in_service_seconds))
@@ -203,13 +238,14 @@ def plot(timeline: list[dict], title: str, out: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from sleepwake.pricing import hourly_price
+    from sleepwake.domain.pricing import hourly_price
 
     price = hourly_price(INSTANCE)
     minutes = [row["minute"] / 60.0 for row in timeline]
     levels = {"asleep": 0, "sleeping": 0, "waking": 1, "failed": 0, "ready": 2}
-    fig, (ax_req, ax_state, ax_cost) = plt.subplots(3, 1, figsize=(11, 7), sharex=True,
-                                                    gridspec_kw={"height_ratios": [2, 1, 2]})
+    fig, (ax_req, ax_state, ax_cost) = plt.subplots(
+        3, 1, figsize=(11, 7), sharex=True, gridspec_kw={"height_ratios": [2, 1, 2]}
+    )
     ax_req.bar(minutes, [row["requests"] for row in timeline], width=1 / 60.0, color="#3b6ea5")
     ax_req.set_ylabel("requests / min")
     ax_req.set_title(title)
@@ -243,8 +279,10 @@ def print_rows(rows: list[dict]) -> None:
             continue  # the manager ticks every minute; print only what changed
         previous = key
         cost = row["billed_hours"] * (row["hourly_price_usd"] or 0)
-        print(f"{fmt_time(row['t']):>5}  {row['event']:<17} {row['state']:<9} {str(row['sagemaker_status']):<10} "
-              f"{cost:>8.4f}  {row['message']}")
+        print(
+            f"{fmt_time(row['t']):>5}  {row['event']:<17} {row['state']:<9} {str(row['sagemaker_status']):<10} "
+            f"{cost:>8.4f}  {row['message']}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,37 +293,53 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0 < args.wake_minutes <= 60:
         parser.error("--wake-minutes must be between 0 and 60")
-    from sleepwake.traces import read_trace
+    from sleepwake_sim.traces import read_trace
 
     traces = read_trace(EXCERPT)
     if not 0 <= args.endpoint < len(traces):
         parser.error(f"--endpoint must be between 0 and {len(traces) - 1}")
     wake = int(args.wake_minutes * 60)
     with local_aws() as url:
-        print(f"local AWS emulator at {url}; endpoint {ENDPOINT} ({INSTANCE}), default (adaptive) idle policy, "
-              f"wake {args.wake_minutes:g} min\n")
+        print(
+            f"local AWS emulator at {url}; endpoint {ENDPOINT} ({INSTANCE}), default (adaptive) idle policy, "
+            f"wake {args.wake_minutes:g} min\n"
+        )
         print("1. One endpoint through request -> wake -> ready -> idle -> sleep")
         rows = walk(wake)
         print_rows(rows)
         last = rows[-1]
         hours, price = last["billed_hours"], last["hourly_price_usd"]
-        print(f"\nbilled {hours * 60:.0f} min = ${hours * price:.2f}; the same endpoint left on for a day costs "
-              f"${24 * price:.2f}. Model and endpoint configuration are kept; the next request wakes it.\n")
+        print(
+            f"\nbilled {hours * 60:.0f} min = ${hours * price:.2f}; the same endpoint left on for a day costs "
+            f"${24 * price:.2f}. Model and endpoint configuration are kept; the next request wakes it.\n"
+        )
 
         trace = traces[args.endpoint]
-        print(f"2. Real traffic (Azure Functions 2019, CC-BY 4.0, see demo/traces/README.md): endpoint "
-              f"{trace.name[:10]}, {trace.total_requests} requests in {(trace.end - trace.start) / 3600:g} h, "
-              "replayed through the manager minute by minute")
+        print(
+            f"2. Real traffic (Azure Functions 2019, CC-BY 4.0, see demo/traces/README.md): endpoint "
+            f"{trace.name[:10]}, {trace.total_requests} requests in {(trace.end - trace.start) / 3600:g} h, "
+            "replayed through the manager minute by minute"
+        )
         result = replay(trace, wake)
         sim = simulated(trace, wake)
-        print(f"   manager:   billed {result['billed_seconds'] / 60:.0f} min (${result['billed_seconds'] / 3600 * price:.2f}),"
-              f" {result['cold_starts']} requests waited, {result['wakes']} wakes")
-        print(f"   simulator: billed {sim.billed_seconds / 60:.0f} min, {sim.cold_starts} requests waited, "
-              f"{sim.wakes} wakes  (the same policy code: these must match)")
-        png = plot(result["timeline"], f"endpoint {trace.name[:10]}: requests, state and cost (adaptive policy)",
-                   args.out / "timeline.png")
+        print(
+            f"   manager:   billed {result['billed_seconds'] / 60:.0f} min "
+            f"(${result['billed_seconds'] / 3600 * price:.2f}),"
+            f" {result['cold_starts']} requests waited, {result['wakes']} wakes"
+        )
+        print(
+            f"   simulator: billed {sim.billed_seconds / 60:.0f} min, {sim.cold_starts} requests waited, "
+            f"{sim.wakes} wakes  (the same policy code: these must match)"
+        )
+        png = plot(
+            result["timeline"],
+            f"endpoint {trace.name[:10]}: requests, state and cost (adaptive policy)",
+            args.out / "timeline.png",
+        )
         print(f"   timeline: {png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}\n")
-    print("3. Every policy on the whole excerpt (python -m sleepwake.simulate), cost relative to the offline optimum")
+    print(
+        "3. Every policy on the whole excerpt (python -m sleepwake_sim.simulate), cost relative to the offline optimum"
+    )
     print(compare_policies(traces, wake))
     print("\nemulator stopped; nothing left behind")
     return 0

@@ -13,14 +13,14 @@ import json
 from dataclasses import dataclass, field
 
 import pytest
-from conftest import load_event
 from moto.sagemakerruntime.models import SageMakerRuntimeBackend
 
-from sleepwake import aws
-from sleepwake.async_jobs import AsyncJobs, AsyncRuntime, InputObjects, JobStore
-from sleepwake.async_settings import load_async_settings
-from sleepwake.clock import FakeClock
-from sleepwake.local import create_state_table
+from conftest import load_event
+from sleepwake.asyncjobs.jobs import AsyncJobs, AsyncRuntime, InputObjects, JobStore
+from sleepwake.asyncjobs.settings import load_async_settings
+from sleepwake.aws import clients as aws
+from sleepwake_sim.doubles import FakeClock
+from sleepwake_sim.emulator import create_state_table
 
 TABLE = "sleepwake-test-async-state"
 INPUT_BUCKET = "sleepwake-test-inputs"
@@ -52,8 +52,9 @@ class AsyncPlatform:
     def upload(self, key: str, body: bytes = b'{"inputs": "I love this"}', content_type: str = "application/json"):
         return self.s3.put_object(Bucket=INPUT_BUCKET, Key=key, Body=body, ContentType=content_type)["VersionId"]
 
-    def s3_event(self, key: str, version_id: str | None, sequencer: str = "0055AED6DCD90281E5",
-                 encoded_key: str | None = None) -> dict:
+    def s3_event(
+        self, key: str, version_id: str | None, sequencer: str = "0055AED6DCD90281E5", encoded_key: str | None = None
+    ) -> dict:
         event = copy.deepcopy(load_event("s3_object_created.json"))
         obj = event["Records"][0]["s3"]["object"]
         obj["key"] = encoded_key or key

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,18 +18,17 @@ os.environ.update(
 )
 for variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_LAMBDA_FUNCTION_NAME"):
     os.environ.pop(variable, None)
-sys.path.insert(0, str(ROOT / "lambda_src"))
 
 import pytest  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
-from sleepwake import aws  # noqa: E402
-from sleepwake.clock import FakeClock  # noqa: E402
-from sleepwake.local import SimulatedLifecycle, create_model_and_config, create_state_table  # noqa: E402
-from sleepwake.manager import Manager  # noqa: E402
-from sleepwake.notify import Notifier  # noqa: E402
-from sleepwake.settings import load_settings  # noqa: E402
-from sleepwake.store import StateStore  # noqa: E402
+from sleepwake.aws import clients as aws  # noqa: E402
+from sleepwake.aws.notify import Notifier  # noqa: E402
+from sleepwake.aws.store import StateStore  # noqa: E402
+from sleepwake.domain.settings import load_settings  # noqa: E402
+from sleepwake.manager.service import Manager  # noqa: E402
+from sleepwake_sim.doubles import FakeClock  # noqa: E402
+from sleepwake_sim.emulator import SimulatedLifecycle, create_model_and_config, create_state_table  # noqa: E402
 
 EVENTS = ROOT / "tests" / "events"
 TABLE = "sleepwake-test-state"
@@ -96,9 +94,16 @@ def aws_mock():
 def manager_env(**overrides: str) -> dict[str, str]:
     env = {
         "SLEEPWAKE_TABLE_NAME": TABLE,
-        "SLEEPWAKE_ENDPOINTS": json.dumps({ENDPOINT: {"endpoint_config_name": CONFIG,
-                                                      "instance_type": "ml.g4dn.xlarge", "instance_count": 1,
-                                                      "tags": {"team": "ml"}}}),
+        "SLEEPWAKE_ENDPOINTS": json.dumps(
+            {
+                ENDPOINT: {
+                    "endpoint_config_name": CONFIG,
+                    "instance_type": "ml.g4dn.xlarge",
+                    "instance_count": 1,
+                    "tags": {"team": "ml"},
+                }
+            }
+        ),
         "SLEEPWAKE_IDLE_TIMEOUT_SECONDS": "900",
         "SLEEPWAKE_MIN_IN_SERVICE_SECONDS": "300",
         # Most tests exercise the manager's mechanics with the fixed idle timeout; tests/test_manager_policy.py

@@ -10,22 +10,28 @@ import io
 import json
 import threading
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from conftest import ENDPOINT, TABLE, load_event
-
-from sleepwake import aws
+from sleepwake.aws import clients as aws
 
 QUEUE = "sleepwake-test-requests"
 DLQ = "sleepwake-test-requests-dlq"
 BUCKET = "sleepwake-test-requests"
 TOKENS_TABLE = "sleepwake-test-tokens"
 MAX_RECEIVE_COUNT = 3
-ROUTES = {("POST", "/invoke"), ("GET", "/requests/{id}"), ("GET", "/status"), ("GET", "/lease"), ("POST", "/lease"),
-          ("DELETE", "/lease")}
+ROUTES = {
+    ("POST", "/invoke"),
+    ("GET", "/requests/{id}"),
+    ("GET", "/status"),
+    ("GET", "/lease"),
+    ("POST", "/lease"),
+    ("DELETE", "/lease"),
+}
 
 
 @dataclass
@@ -42,15 +48,22 @@ def create_gateway_resources(max_receive_count: int = MAX_RECEIVE_COUNT) -> Reso
     sqs = aws.client("sqs")
     dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={
-        "VisibilityTimeout": "180",
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
-    })["QueueUrl"]
+    queue_url = sqs.create_queue(
+        QueueName=QUEUE,
+        Attributes={
+            "VisibilityTimeout": "180",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}),
+        },
+    )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     aws.client("s3").create_bucket(Bucket=BUCKET)
     db = aws.client("dynamodb")
-    db.create_table(TableName=TOKENS_TABLE, AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}], BillingMode="PAY_PER_REQUEST")
+    db.create_table(
+        TableName=TOKENS_TABLE,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     return Resources(queue_url, queue_arn, dlq_url)
 
 
@@ -67,8 +80,15 @@ def gateway_env(resources: Resources, **overrides: str) -> dict[str, str]:
     return env
 
 
-def http_event(method: str, path: str, body: bytes | str | None = None, *, headers: dict | None = None,
-               binary: bool = False, token_name: str | None = "test-app") -> dict:
+def http_event(
+    method: str,
+    path: str,
+    body: bytes | str | None = None,
+    *,
+    headers: dict | None = None,
+    binary: bool = False,
+    token_name: str | None = "test-app",
+) -> dict:
     """An API Gateway HTTP API (payload 2.0) event, from tests/events/http_invoke.json."""
     event = copy.deepcopy(load_event("http_invoke.json"))
     event["rawPath"] = path
@@ -154,8 +174,7 @@ class HttpApiEmulator:
                 return Answer(403, {"content-type": "application/json"}, b'{"message":"Forbidden"}')
             context = decision.get("context") or {}
         text = headers.get("content-type", "application/json").startswith(("application/json", "text/"))
-        event = http_event(method, path, body if body else None, headers=headers, binary=not text,
-                           token_name=None)
+        event = http_event(method, path, body if body else None, headers=headers, binary=not text, token_name=None)
         event["routeKey"] = event["requestContext"]["routeKey"] = f"{method} {route}"
         if context is not None:
             event["requestContext"]["authorizer"] = {"lambda": context}
@@ -165,8 +184,12 @@ class HttpApiEmulator:
     def _route(method: str, path: str) -> str | None:
         if (method, path) in ROUTES:
             return path
-        if method == "GET" and path.startswith("/requests/") and "/" not in path[len("/requests/"):] and \
-                len(path) > len("/requests/"):
+        if (
+            method == "GET"
+            and path.startswith("/requests/")
+            and "/" not in path[len("/requests/") :]
+            and len(path) > len("/requests/")
+        ):
             return "/requests/{id}"
         return None
 
@@ -203,20 +226,33 @@ def serve(emulator: HttpApiEmulator) -> Iterator[str]:
 
 
 def sqs_event(messages: list[dict], queue_arn: str) -> dict:
-    return {"Records": [{
-        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()}, "messageAttributes": {},
-        "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1",
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
 
 
-def poll_once(resources: Resources, replay: Callable[[dict, Any], dict], *, expire_failed: bool = True,
-              context: Any = None) -> tuple[int, list[str]]:
+def poll_once(
+    resources: Resources, replay: Callable[[dict, Any], dict], *, expire_failed: bool = True, context: Any = None
+) -> tuple[int, list[str]]:
     """One poll of Lambda's SQS event source mapping: receive, invoke, delete what succeeded. Failed messages
     stay; with `expire_failed` their backoff is cut to zero, as if it had elapsed. Returns (received, failed)."""
     sqs = aws.client("sqs")
-    messages = sqs.receive_message(QueueUrl=resources.queue_url, MaxNumberOfMessages=10,
-                                   MessageSystemAttributeNames=["All"]).get("Messages", [])
+    messages = sqs.receive_message(
+        QueueUrl=resources.queue_url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"]
+    ).get("Messages", [])
     if not messages:
         return 0, []
     answer = replay(sqs_event(messages, resources.queue_arn), context)
@@ -224,8 +260,9 @@ def poll_once(resources: Resources, replay: Callable[[dict, Any], dict], *, expi
     for message in messages:
         if message["MessageId"] in failed:
             if expire_failed:
-                sqs.change_message_visibility(QueueUrl=resources.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+                sqs.change_message_visibility(
+                    QueueUrl=resources.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                )
         else:
             sqs.delete_message(QueueUrl=resources.queue_url, ReceiptHandle=message["ReceiptHandle"])
     return len(messages), sorted(failed)
@@ -233,7 +270,8 @@ def poll_once(resources: Resources, replay: Callable[[dict, Any], dict], *, expi
 
 def queue_depth(url: str) -> int:
     attributes = aws.client("sqs").get_queue_attributes(
-        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    )
     return sum(int(v) for v in attributes["Attributes"].values())
 
 
@@ -242,10 +280,20 @@ def set_model_results(*results: tuple[str, str], base_url: str | None = None) ->
     if base_url:
         import urllib.request
 
-        payload = json.dumps({"results": [{"Body": b, "ContentType": c, "InvokedProductionVariant": "primary",
-                                           "CustomAttributes": ""} for b, c in results]}).encode()
-        request = urllib.request.Request(f"{base_url}/moto-api/static/sagemaker/endpoint-results", data=payload,
-                                         headers={"Content-Type": "application/json"}, method="POST")
+        payload = json.dumps(
+            {
+                "results": [
+                    {"Body": b, "ContentType": c, "InvokedProductionVariant": "primary", "CustomAttributes": ""}
+                    for b, c in results
+                ]
+            }
+        ).encode()
+        request = urllib.request.Request(
+            f"{base_url}/moto-api/static/sagemaker/endpoint-results",
+            data=payload,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
         with urllib.request.urlopen(request, timeout=10) as answer:
             assert answer.status == 201
         return
@@ -257,7 +305,7 @@ def set_model_results(*results: tuple[str, str], base_url: str | None = None) ->
 
 
 def state_items(prefix: str) -> list[dict]:
-    from sleepwake.store import from_dynamo
+    from sleepwake.aws.store import from_dynamo
 
     items = aws.client("dynamodb").scan(TableName=TABLE)["Items"]
     return [from_dynamo(i) for i in items if i["pk"]["S"].startswith(prefix)]
@@ -270,25 +318,34 @@ def create_replay_mapping(resources: Resources) -> str:
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.writestr("sleepwake/__init__.py", "")
     lam = aws.client("lambda")
-    lam.create_function(FunctionName="sleepwake-test-replay", Runtime="python3.12", Role=role["Arn"],
-                        Handler="sleepwake.handlers.replay.handler", Code={"ZipFile": archive.getvalue()})
-    mapping = lam.create_event_source_mapping(EventSourceArn=resources.queue_arn, FunctionName="sleepwake-test-replay",
-                                              Enabled=False, BatchSize=5,
-                                              FunctionResponseTypes=["ReportBatchItemFailures"])
+    lam.create_function(
+        FunctionName="sleepwake-test-replay",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="sleepwake.handlers.replay.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=resources.queue_arn,
+        FunctionName="sleepwake-test-replay",
+        Enabled=False,
+        BatchSize=5,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
     return mapping["UUID"]
 
 
 # ---- the gateway, replay and authorizer services on the platform's fake clock and simulated lifecycle --------
 import pytest  # noqa: E402
 
-from sleepwake.gateway import Gateway  # noqa: E402
-from sleepwake.gateway_settings import load_gateway_settings  # noqa: E402
+from sleepwake.gateway.replay import Replayer  # noqa: E402
+from sleepwake.gateway.service import Gateway  # noqa: E402
+from sleepwake.gateway.settings import load_gateway_settings  # noqa: E402
+from sleepwake.gateway.tokens import TokenAuthorizer, TokenStore  # noqa: E402
 from sleepwake.handlers import authorizer as authorizer_entry  # noqa: E402
 from sleepwake.handlers import gateway as gateway_entry  # noqa: E402
 from sleepwake.handlers import replay as replay_entry  # noqa: E402
-from sleepwake.replay import Replayer  # noqa: E402
-from sleepwake.runtime import SimulatedRuntime  # noqa: E402
-from sleepwake.tokens import TokenAuthorizer, TokenStore  # noqa: E402
+from sleepwake_sim.doubles import SimulatedRuntime  # noqa: E402
 
 
 class Stack:
@@ -307,8 +364,9 @@ class Stack:
     def rebuild(self, **overrides: str) -> "Stack":
         env = {**self.env, **overrides}
         self.settings = load_gateway_settings(env, self.platform.settings.endpoints)
-        common = dict(clock=self.clock, endpoints=self.platform.endpoints, runtime=self.runtime,
-                      manager=self.platform.manager)
+        common = dict(
+            clock=self.clock, endpoints=self.platform.endpoints, runtime=self.runtime, manager=self.platform.manager
+        )
         self.gateway = Gateway.build(self.platform.settings, self.settings, **common)
         self.replayer = Replayer.build(self.platform.settings, self.settings, **common)
         return self
@@ -317,10 +375,24 @@ class Stack:
     def manager(self):
         return self.platform.manager
 
-    def call(self, method: str, path: str, body: bytes | str | None = None, *, headers: dict | None = None,
-             token_name: str | None = "test-app", binary: bool = False) -> Answer:
-        event = http_event(method, path, body, headers=headers if headers is not None else
-                           {"content-type": "application/json"}, binary=binary, token_name=token_name)
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | None = None,
+        *,
+        headers: dict | None = None,
+        token_name: str | None = "test-app",
+        binary: bool = False,
+    ) -> Answer:
+        event = http_event(
+            method,
+            path,
+            body,
+            headers=headers if headers is not None else {"content-type": "application/json"},
+            binary=binary,
+            token_name=token_name,
+        )
         return proxy_answer(gateway_entry.handler(event, None))
 
     def emulator(self, ttl_seconds: int = 300) -> HttpApiEmulator:

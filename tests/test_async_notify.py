@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from async_support import INPUT_BUCKET, AsyncPlatform, async_platform, sns_event  # noqa: F401
 
-from sleepwake import aws
-from sleepwake.async_events import parse_s3_event
-from sleepwake.async_jobs import inference_id, read_output, status, upload_input
+from async_support import INPUT_BUCKET, AsyncPlatform, async_platform, sns_event  # noqa: F401
+from sleepwake.asyncjobs.events import parse_s3_event
+from sleepwake.asyncjobs.jobs import inference_id, read_output, status, upload_input
+from sleepwake.aws import clients as aws
 from sleepwake.handlers import async_notify, async_trigger
 
 KEY = "inputs/request-0001.json"
-REASON = ("ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account "
-          "for more information.")
+REASON = (
+    "ClientError: Received server error (500) from model. See the SageMaker Endpoint logs in your account "
+    "for more information."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +91,9 @@ def test_an_error_notification_records_the_reason_and_keeps_the_input_aside(asyn
 def test_the_failed_copy_keeps_an_old_version_not_the_current_one(async_platform):
     version, iid = submitted(async_platform)
     async_platform.upload(KEY, b'{"inputs": "a newer upload"}')  # overwritten before the failure arrived
-    async_notify.handler(sns_event("sns_async_error.json", inference_id=iid,
-                                   input_location=f"s3://{INPUT_BUCKET}/{KEY}"))
+    async_notify.handler(
+        sns_event("sns_async_error.json", inference_id=iid, input_location=f"s3://{INPUT_BUCKET}/{KEY}")
+    )
     copy = aws.client("s3").get_object(Bucket=INPUT_BUCKET, Key="failed/request-0001.json")
     assert copy["Body"].read() == b'{"inputs": "I love this"}'
 
@@ -109,8 +112,9 @@ def test_a_reason_that_cannot_be_an_s3_header_is_made_printable(async_platform):
 
 
 def test_a_result_for_an_input_the_trigger_did_not_submit_is_ignored(async_platform):
-    event = sns_event("sns_async_success.json", inference_id="someone-elses-id",
-                      input_location=f"s3://{INPUT_BUCKET}/{KEY}")
+    event = sns_event(
+        "sns_async_success.json", inference_id="someone-elses-id", input_location=f"s3://{INPUT_BUCKET}/{KEY}"
+    )
     answer = async_notify.handler(event)
     assert answer["ok"] is True and answer["results"][0]["ignored"] is True
     assert async_platform.table_items() == []
@@ -118,8 +122,12 @@ def test_a_result_for_an_input_the_trigger_did_not_submit_is_ignored(async_platf
 
 def test_a_result_of_another_endpoint_is_ignored(async_platform):
     version, iid = submitted(async_platform)
-    event = sns_event("sns_async_success.json", inference_id=iid, input_location=f"s3://{INPUT_BUCKET}/{KEY}",
-                      endpoint="another-endpoint")
+    event = sns_event(
+        "sns_async_success.json",
+        inference_id=iid,
+        input_location=f"s3://{INPUT_BUCKET}/{KEY}",
+        endpoint="another-endpoint",
+    )
     assert async_notify.handler(event)["results"][0]["ignored"] is True
     assert status(INPUT_BUCKET, KEY, version)["status"] == "queued"
 
@@ -139,25 +147,53 @@ def _with_message(message) -> dict:
     return event
 
 
-@pytest.mark.parametrize(("event", "error"), [
-    (_with_message("not json at all"),
-     "record 0: Sns.Message is not JSON (Expecting value at line 1 column 1): 'not json at all'"),
-    (_with_message({"invocationStatus": "Completed", "requestParameters": {"inputLocation": "s3://bkt/k"}}),
-     "record 0: inferenceId is missing"),
-    (_with_message({"invocationStatus": "Pending", "inferenceId": "x"}),
-     "record 0: not a SageMaker async result: invocationStatus 'Pending' (expected Completed or Failed)"),
-    (_with_message({"invocationStatus": "Completed", "inferenceId": "x", "requestParameters": {}}),
-     "record 0: requestParameters.inputLocation is missing"),
-    (_with_message({"invocationStatus": "Completed", "inferenceId": "x",
-                    "requestParameters": {"inputLocation": "s3://bkt/k"}}),
-     "record 0: a Completed result without responseParameters.outputLocation"),
-    (_with_message({"invocationStatus": "Failed", "inferenceId": "x",
-                    "requestParameters": {"inputLocation": "https://example.com/k"}}),
-     "not an s3://bucket/key URI: 'https://example.com/k'"),
-    ({"Records": [{"EventSource": "aws:s3", "s3": {}}]}, "record 0: not an SNS notification (EventSource 'aws:s3')"),
-    ({"Records": [{"EventSource": "aws:sns", "Sns": {"Subject": "x"}}]}, "record 0: Sns.Message is missing"),
-    ({"action": "status"}, "not an SNS notification: expected a non-empty \"Records\" list; got keys ['action']"),
-])
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        (
+            _with_message("not json at all"),
+            "record 0: Sns.Message is not JSON (Expecting value at line 1 column 1): 'not json at all'",
+        ),
+        (
+            _with_message({"invocationStatus": "Completed", "requestParameters": {"inputLocation": "s3://bkt/k"}}),
+            "record 0: inferenceId is missing",
+        ),
+        (
+            _with_message({"invocationStatus": "Pending", "inferenceId": "x"}),
+            "record 0: not a SageMaker async result: invocationStatus 'Pending' (expected Completed or Failed)",
+        ),
+        (
+            _with_message({"invocationStatus": "Completed", "inferenceId": "x", "requestParameters": {}}),
+            "record 0: requestParameters.inputLocation is missing",
+        ),
+        (
+            _with_message(
+                {
+                    "invocationStatus": "Completed",
+                    "inferenceId": "x",
+                    "requestParameters": {"inputLocation": "s3://bkt/k"},
+                }
+            ),
+            "record 0: a Completed result without responseParameters.outputLocation",
+        ),
+        (
+            _with_message(
+                {
+                    "invocationStatus": "Failed",
+                    "inferenceId": "x",
+                    "requestParameters": {"inputLocation": "https://example.com/k"},
+                }
+            ),
+            "not an s3://bucket/key URI: 'https://example.com/k'",
+        ),
+        (
+            {"Records": [{"EventSource": "aws:s3", "s3": {}}]},
+            "record 0: not an SNS notification (EventSource 'aws:s3')",
+        ),
+        ({"Records": [{"EventSource": "aws:sns", "Sns": {"Subject": "x"}}]}, "record 0: Sns.Message is missing"),
+        ({"action": "status"}, "not an SNS notification: expected a non-empty \"Records\" list; got keys ['action']"),
+    ],
+)
 def test_a_malformed_notification_is_rejected_naming_the_problem(async_platform, event, error):
     version, _ = submitted(async_platform)
     before = async_platform.table_items()
@@ -181,8 +217,11 @@ def test_the_whole_round_trip_an_app_makes(async_platform, lambda_context):
     assert status(INPUT_BUCKET, uploaded["key"], uploaded["version_id"])["status"] == "queued"
 
     # What SageMaker publishes once the model answered (moto wrote a canned answer at output_location).
-    result = sns_event("sns_async_success.json", inference_id=trigger["results"][0]["inference_id"],
-                       input_location=uploaded["input_location"])
+    result = sns_event(
+        "sns_async_success.json",
+        inference_id=trigger["results"][0]["inference_id"],
+        input_location=uploaded["input_location"],
+    )
     message = json.loads(result["Records"][0]["Sns"]["Message"])
     message["responseParameters"]["outputLocation"] = output_location
     result["Records"][0]["Sns"]["Message"] = json.dumps(message)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from async_support import ASYNC_ENV, ENDPOINT, INPUT_BUCKET, AsyncPlatform, async_platform  # noqa: F401
 from botocore.exceptions import ClientError
 
-from sleepwake.async_events import BadEvent, parse_s3_event
-from sleepwake.async_jobs import AsyncRuntime, InFlight, JobStore, inference_id, status
-from sleepwake.async_settings import load_async_settings
+from async_support import ASYNC_ENV, ENDPOINT, INPUT_BUCKET, AsyncPlatform, async_platform  # noqa: F401
+from sleepwake.asyncjobs.events import BadEvent, parse_s3_event
+from sleepwake.asyncjobs.jobs import AsyncRuntime, InFlight, JobStore, inference_id, status
+from sleepwake.asyncjobs.settings import load_async_settings
+from sleepwake.common.errors import SettingsError
 from sleepwake.handlers import async_trigger
-from sleepwake.settings import SettingsError
 
 
 @pytest.fixture(autouse=True)
@@ -65,13 +65,19 @@ def test_each_version_of_a_key_is_invoked_once_and_status_follows_the_latest(asy
     v1 = async_platform.upload(key, b'{"inputs": "one"}')
     v2 = async_platform.upload(key, b'{"inputs": "two"}')
     # The events arrive out of order and twice each; the sequencer says v2 is the later upload.
-    for version, sequencer in ((v2, "0055AED6DCD90281F0"), (v1, "0055AED6DCD90281E5"), (v2, "0055AED6DCD90281F0"),
-                               (v1, "0055AED6DCD90281E5")):
+    for version, sequencer in (
+        (v2, "0055AED6DCD90281F0"),
+        (v1, "0055AED6DCD90281E5"),
+        (v2, "0055AED6DCD90281F0"),
+        (v1, "0055AED6DCD90281E5"),
+    ):
         submit(async_platform, async_platform.s3_event(key, version, sequencer=sequencer))
     assert len(async_platform.invocations) == 2
     assert status(INPUT_BUCKET, key)["version_id"] == v2
     assert {status(INPUT_BUCKET, key, v)["inference_id"] for v in (v1, v2)} == {
-        inference_id(INPUT_BUCKET, key, v1), inference_id(INPUT_BUCKET, key, v2)}
+        inference_id(INPUT_BUCKET, key, v1),
+        inference_id(INPUT_BUCKET, key, v2),
+    }
 
 
 def test_an_unversioned_input_uses_version_null(async_platform):
@@ -107,6 +113,7 @@ def test_the_objects_content_type_is_passed_and_the_default_fills_in(async_platf
 
 # ---- a crash or an error between claim and invoke ---------------------------------------------------------------
 
+
 def test_a_failed_invoke_is_retried_by_the_next_delivery_and_invokes_once(async_platform, monkeypatch):
     key = "inputs/throttled.json"
     version = async_platform.upload(key)
@@ -117,8 +124,9 @@ def test_a_failed_invoke_is_retried_by_the_next_delivery_and_invokes_once(async_
     def throttled_once(self, *args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
-            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
-                              "InvokeEndpointAsync")
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "InvokeEndpointAsync"
+            )
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(AsyncRuntime, "invoke", throttled_once)
@@ -143,9 +151,20 @@ def test_a_claim_left_by_a_crash_is_taken_over_once_it_expires(async_platform):
     now = async_platform.clock.now()
     # What a trigger leaves behind when it dies right after its claim: a live claim and no invoke.
     assert JobStore(ASYNC_ENV["SLEEPWAKE_ASYNC_TABLE_NAME"]).claim(
-        {"inference_id": iid, "bucket": INPUT_BUCKET, "key": key, "version_id": version,
-         "input_location": f"s3://{INPUT_BUCKET}/{key}", "status": "submitting", "claim_token": "dead",
-         "claim_expires_at": now + 90, "attempts": 1, "submitted_at": now}, now)
+        {
+            "inference_id": iid,
+            "bucket": INPUT_BUCKET,
+            "key": key,
+            "version_id": version,
+            "input_location": f"s3://{INPUT_BUCKET}/{key}",
+            "status": "submitting",
+            "claim_token": "dead",
+            "claim_expires_at": now + 90,
+            "attempts": 1,
+            "submitted_at": now,
+        },
+        now,
+    )
 
     async_platform.clock.advance(30)  # a retry within the claim: not a duplicate to drop, an event to retry later
     with pytest.raises(InFlight, match="being submitted by another invocation"):
@@ -172,16 +191,26 @@ def test_an_input_deleted_before_the_trigger_ran_is_skipped(async_platform):
 
 # ---- bad events: a clear error and no state change --------------------------------------------------------------
 
-@pytest.mark.parametrize(("mutate", "error"), [
-    (lambda e: e["Records"][0]["s3"]["object"].update(key="other/request.json"),
-     "key 'other/request.json' is not under the input prefix 'inputs/'"),
-    (lambda e: e["Records"][0]["s3"]["bucket"].update(name="someone-elses-bucket"),
-     "bucket 'someone-elses-bucket' is not the input bucket 'sleepwake-test-inputs'"),
-    (lambda e: e["Records"][0].update(eventName="ObjectRemoved:Delete"),
-     "only ObjectCreated events are submitted, got 'ObjectRemoved:Delete'"),
-    (lambda e: e["Records"][0].update(eventSource="aws:sqs"), "not an S3 event (eventSource 'aws:sqs')"),
-    (lambda e: e["Records"][0]["s3"].pop("object"), "missing s3.bucket or s3.object"),
-])
+
+@pytest.mark.parametrize(
+    ("mutate", "error"),
+    [
+        (
+            lambda e: e["Records"][0]["s3"]["object"].update(key="other/request.json"),
+            "key 'other/request.json' is not under the input prefix 'inputs/'",
+        ),
+        (
+            lambda e: e["Records"][0]["s3"]["bucket"].update(name="someone-elses-bucket"),
+            "bucket 'someone-elses-bucket' is not the input bucket 'sleepwake-test-inputs'",
+        ),
+        (
+            lambda e: e["Records"][0].update(eventName="ObjectRemoved:Delete"),
+            "only ObjectCreated events are submitted, got 'ObjectRemoved:Delete'",
+        ),
+        (lambda e: e["Records"][0].update(eventSource="aws:sqs"), "not an S3 event (eventSource 'aws:sqs')"),
+        (lambda e: e["Records"][0]["s3"].pop("object"), "missing s3.bucket or s3.object"),
+    ],
+)
 def test_a_bad_event_is_rejected_naming_the_problem(async_platform, lambda_context, mutate, error):
     version = async_platform.upload("inputs/request-0001.json")
     event = async_platform.s3_event("inputs/request-0001.json", version)
@@ -191,11 +220,17 @@ def test_a_bad_event_is_rejected_naming_the_problem(async_platform, lambda_conte
     assert async_platform.invocations == [] and async_platform.table_items() == []
 
 
-@pytest.mark.parametrize(("event", "error"), [
-    ({"action": "wake"}, "not an S3 event notification: expected a non-empty \"Records\" list; got keys ['action']"),
-    ([], "the event must be a JSON object, got list"),
-    ({"Records": []}, "not an S3 event notification: expected a non-empty \"Records\" list; got keys ['Records']"),
-])
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        (
+            {"action": "wake"},
+            "not an S3 event notification: expected a non-empty \"Records\" list; got keys ['action']",
+        ),
+        ([], "the event must be a JSON object, got list"),
+        ({"Records": []}, "not an S3 event notification: expected a non-empty \"Records\" list; got keys ['Records']"),
+    ],
+)
 def test_something_that_is_not_an_s3_event_is_rejected(async_platform, lambda_context, event, error):
     assert async_trigger.handler(event, lambda_context) == {"ok": False, "error": error}
     assert async_platform.table_items() == []
@@ -223,22 +258,36 @@ def test_a_missing_setting_names_the_variable(async_platform, lambda_context, mo
     assert answer == {"ok": False, "error": "SLEEPWAKE_ASYNC_ENDPOINT_NAME is not set"}
 
 
-@pytest.mark.parametrize(("override", "error"), [
-    ({"SLEEPWAKE_ASYNC_INPUT_PREFIX": "inputs"}, 'SLEEPWAKE_ASYNC_INPUT_PREFIX must be a key prefix ending in "/"'),
-    ({"SLEEPWAKE_ASYNC_FAILED_PREFIX": "inputs/failed/"},
-     "SLEEPWAKE_ASYNC_FAILED_PREFIX 'inputs/failed/' must not overlap SLEEPWAKE_ASYNC_INPUT_PREFIX 'inputs/'"),
-    ({"SLEEPWAKE_ASYNC_CLAIM_SECONDS": "5"}, "SLEEPWAKE_ASYNC_CLAIM_SECONDS must be between 10 and 3600, got 5"),
-    ({"SLEEPWAKE_ASYNC_REQUEST_TTL_SECONDS": "30"},
-     "SLEEPWAKE_ASYNC_REQUEST_TTL_SECONDS must be between 60 and 21600, got 30"),
-    ({"SLEEPWAKE_ASYNC_INPUT_BUCKET": "Not_A_Bucket"}, "SLEEPWAKE_ASYNC_INPUT_BUCKET must be an S3 bucket name"),
-])
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ({"SLEEPWAKE_ASYNC_INPUT_PREFIX": "inputs"}, 'SLEEPWAKE_ASYNC_INPUT_PREFIX must be a key prefix ending in "/"'),
+        (
+            {"SLEEPWAKE_ASYNC_FAILED_PREFIX": "inputs/failed/"},
+            "SLEEPWAKE_ASYNC_FAILED_PREFIX 'inputs/failed/' must not overlap SLEEPWAKE_ASYNC_INPUT_PREFIX 'inputs/'",
+        ),
+        ({"SLEEPWAKE_ASYNC_CLAIM_SECONDS": "5"}, "SLEEPWAKE_ASYNC_CLAIM_SECONDS must be between 10 and 3600, got 5"),
+        (
+            {"SLEEPWAKE_ASYNC_REQUEST_TTL_SECONDS": "30"},
+            "SLEEPWAKE_ASYNC_REQUEST_TTL_SECONDS must be between 60 and 21600, got 30",
+        ),
+        ({"SLEEPWAKE_ASYNC_INPUT_BUCKET": "Not_A_Bucket"}, "SLEEPWAKE_ASYNC_INPUT_BUCKET must be an S3 bucket name"),
+    ],
+)
 def test_settings_reject_bad_values_naming_the_variable(override, error):
     with pytest.raises(SettingsError, match=error.replace("(", r"\(").replace(")", r"\)")):
         load_async_settings({**ASYNC_ENV, **override})
 
 
 def test_parse_rejects_an_input_location_sagemaker_would_refuse():
-    event = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
-                          "s3": {"bucket": {"name": INPUT_BUCKET}, "object": {"key": "inputs/" + "k" * 1020}}}]}
+    event = {
+        "Records": [
+            {
+                "eventSource": "aws:s3",
+                "eventName": "ObjectCreated:Put",
+                "s3": {"bucket": {"name": INPUT_BUCKET}, "object": {"key": "inputs/" + "k" * 1020}},
+            }
+        ]
+    }
     with pytest.raises(BadEvent, match="longer than the 1024 characters"):
         parse_s3_event(event, bucket=INPUT_BUCKET, prefix="inputs/")

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from conftest import load_event
 from gateway_support import TOKENS_TABLE, stack  # noqa: F401
-
-from sleepwake import aws
+from sleepwake.aws import clients as aws
+from sleepwake.gateway.tokens import TOKEN_RE, TokenError, bearer_token, token_hash
 from sleepwake.handlers import authorizer as authorizer_entry
-from sleepwake.tokens import TOKEN_RE, TokenError, bearer_token, token_hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-import tokens as tokens_tool  # noqa: E402
+import tokens as tokens_tool
 
 
 def authorize(token_header: str | None) -> dict:
@@ -48,10 +48,19 @@ def test_a_valid_token_is_authorized_with_its_name(stack):
     assert authorize(f"bearer   {token}  ")["isAuthorized"] is True  # scheme is case-insensitive
 
 
-@pytest.mark.parametrize("header", [
-    None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "swk_" + "a" * 43, "Bearer not-a-token",
-    "Bearer swk_" + "a" * 43,  # well-formed, unknown
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "swk_" + "a" * 43,
+        "Bearer not-a-token",
+        "Bearer swk_" + "a" * 43,  # well-formed, unknown
+    ],
+)
 def test_missing_malformed_and_unknown_tokens_are_refused(stack, header):
     stack.tokens.create("app-one", now=stack.clock.now())
     assert authorize(header) == {"isAuthorized": False}
@@ -79,7 +88,7 @@ def test_the_stored_hash_is_compared_in_constant_time(stack, monkeypatch):
         calls.append((a, b))
         return original(a, b)
 
-    monkeypatch.setattr("sleepwake.tokens.hmac.compare_digest", spy)
+    monkeypatch.setattr("sleepwake.gateway.tokens.hmac.compare_digest", spy)
     token = stack.tokens.create("app-one", now=stack.clock.now())
     authorize(f"Bearer {token}")
     assert calls == [(token_hash(token), token_hash(token))]
@@ -87,7 +96,7 @@ def test_the_stored_hash_is_compared_in_constant_time(stack, monkeypatch):
 
 def test_malformed_tokens_cost_no_lookup(stack, monkeypatch):
     looked_up = []
-    monkeypatch.setattr("sleepwake.tokens.TokenStore.lookup", lambda self, digest: looked_up.append(digest))
+    monkeypatch.setattr("sleepwake.gateway.tokens.TokenStore.lookup", lambda self, digest: looked_up.append(digest))
     authorize("Bearer definitely-not-ours")
     assert looked_up == []
 
@@ -157,19 +166,25 @@ def test_authorizer_results_are_cached_for_the_ttl(stack):
 def test_the_caller_is_the_token_name(stack):
     token = stack.tokens.create("app-one", now=stack.clock.now())
     api = stack.emulator()
-    answer = api.request("POST", "/invoke", b'{"inputs": "x"}',
-                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
-                                  "Prefer": "respond-async"})
+    answer = api.request(
+        "POST",
+        "/invoke",
+        b'{"inputs": "x"}',
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Prefer": "respond-async"},
+    )
     request_id = answer.json()["request_id"]
-    item = aws.client("dynamodb").get_item(TableName="sleepwake-test-state",
-                                           Key={"pk": {"S": f"request#{request_id}"}})["Item"]
+    item = aws.client("dynamodb").get_item(
+        TableName="sleepwake-test-state", Key={"pk": {"S": f"request#{request_id}"}}
+    )["Item"]
     assert item["caller"] == {"S": "token:app-one"}
 
 
 # ---- the token script ---------------------------------------------------------------------------------------
 def test_token_script_creates_once_lists_and_revokes(stack, capsys):
-    assert tokens_tool.main(["--table", TOKENS_TABLE, "create", "ci-job", "--expires-days", "30"],
-                            now=stack.clock.now()) == 0
+    assert (
+        tokens_tool.main(["--table", TOKENS_TABLE, "create", "ci-job", "--expires-days", "30"], now=stack.clock.now())
+        == 0
+    )
     out = capsys.readouterr()
     token = out.out.strip()
     assert TOKEN_RE.match(token) and "shown once" in out.err and token not in out.err

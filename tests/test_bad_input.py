@@ -8,18 +8,19 @@ import copy
 import json
 
 import pytest
+
 from async_support import INPUT_BUCKET, async_platform, sns_event  # noqa: F401
 from conftest import ENDPOINT, load_event
 from gateway_support import http_event, proxy_answer, stack  # noqa: F401
-
-from sleepwake import aws
-from sleepwake.events import BadEvent, parse
+from sleepwake.aws import clients as aws
+from sleepwake.common.errors import BadEvent
+from sleepwake.common.parsing import JsonError, echo, loads
 from sleepwake.handlers import async_notify, async_trigger
 from sleepwake.handlers import authorizer as authorizer_entry
 from sleepwake.handlers import gateway as gateway_entry
 from sleepwake.handlers import manager as manager_entry
 from sleepwake.handlers import replay_control as control_entry
-from sleepwake.parsing import JsonError, echo, loads
+from sleepwake.manager.events import parse
 
 DEEP = "[" * 100_000 + "]" * 100_000
 HUGE = "x" * 100_000
@@ -43,15 +44,18 @@ def invoke_event(**changes) -> dict:
 
 
 # ---- the strict JSON helper -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("text", "problem"), [
-    ('{"x": NaN}', "NaN is not a JSON number"),
-    ('{"x": Infinity}', "Infinity is not a JSON number"),
-    ("[-Infinity]", "-Infinity is not a JSON number"),
-    (DEEP, "nested more than 64 levels deep"),
-    ('{"a": ' * 65 + "1" + "}" * 65, "nested more than 64 levels deep"),
-    (b"\xff\xfe", "not UTF-8 text"),
-    ("{", "Expecting property name enclosed in double quotes at line 1 column 2"),
-])
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ('{"x": NaN}', "NaN is not a JSON number"),
+        ('{"x": Infinity}', "Infinity is not a JSON number"),
+        ("[-Infinity]", "-Infinity is not a JSON number"),
+        (DEEP, "nested more than 64 levels deep"),
+        ('{"a": ' * 65 + "1" + "}" * 65, "nested more than 64 levels deep"),
+        (b"\xff\xfe", "not UTF-8 text"),
+        ("{", "Expecting property name enclosed in double quotes at line 1 column 2"),
+    ],
+)
 def test_strict_json_refuses_what_python_would_accept_or_crash_on(text, problem):
     with pytest.raises(JsonError, match=problem.replace("(", r"\(")):
         loads(text)
@@ -69,26 +73,31 @@ def test_echo_cuts_long_values_and_says_how_long_they_were():
 
 
 # ---- the gateway --------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("change", "problem"), [
-    ({"headers": ["content-type", "application/json"]}, "headers must be an object, got list"),
-    ({"headers": "content-type: application/json"}, "headers must be an object, got str"),
-    ({"headers": {"content-type": 7}}, "headers must map names to strings; 'content-type' maps to a int"),
-    ({"body": 12}, "body must be a string"),
-    ({"body": {"inputs": "hello"}}, "body must be a string"),
-    ({"body": ["hello"]}, "body must be a string"),
-    ({"requestContext": "POST /invoke"}, "requestContext must be an object, got str"),
-    ({"requestContext.http": "POST /invoke"}, "requestContext.http must be an object, got str"),
-    ({"requestContext.http": ["POST"], "rawPath": None}, "requestContext.http must be an object, got list"),
-    ({"requestContext.authorizer": "test-app"}, "requestContext.authorizer must be an object, got str"),
-    ({"requestContext.authorizer": {"lambda": ["test-app"]}},
-     "requestContext.authorizer.lambda must be an object, got list"),
-    ({"requestContext.authorizer": {"lambda": {"token_name": 7}}}, "token_name must be a string"),
-    ({"isBase64Encoded": "false"}, 'isBase64Encoded must be true or false, got "false" (str)'),
-    ({"isBase64Encoded": "true"}, 'isBase64Encoded must be true or false, got "true" (str)'),
-    ({"isBase64Encoded": 1}, "isBase64Encoded must be true or false, got 1 (int)"),
-    ({"rawPath": 42, "requestContext.http": {"method": "POST"}}, "rawPath (both must be strings)"),
-    ({"version": "1.0"}, "payload format version 2.0"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"headers": ["content-type", "application/json"]}, "headers must be an object, got list"),
+        ({"headers": "content-type: application/json"}, "headers must be an object, got str"),
+        ({"headers": {"content-type": 7}}, "headers must map names to strings; 'content-type' maps to a int"),
+        ({"body": 12}, "body must be a string"),
+        ({"body": {"inputs": "hello"}}, "body must be a string"),
+        ({"body": ["hello"]}, "body must be a string"),
+        ({"requestContext": "POST /invoke"}, "requestContext must be an object, got str"),
+        ({"requestContext.http": "POST /invoke"}, "requestContext.http must be an object, got str"),
+        ({"requestContext.http": ["POST"], "rawPath": None}, "requestContext.http must be an object, got list"),
+        ({"requestContext.authorizer": "test-app"}, "requestContext.authorizer must be an object, got str"),
+        (
+            {"requestContext.authorizer": {"lambda": ["test-app"]}},
+            "requestContext.authorizer.lambda must be an object, got list",
+        ),
+        ({"requestContext.authorizer": {"lambda": {"token_name": 7}}}, "token_name must be a string"),
+        ({"isBase64Encoded": "false"}, 'isBase64Encoded must be true or false, got "false" (str)'),
+        ({"isBase64Encoded": "true"}, 'isBase64Encoded must be true or false, got "true" (str)'),
+        ({"isBase64Encoded": 1}, "isBase64Encoded must be true or false, got 1 (int)"),
+        ({"rawPath": 42, "requestContext.http": {"method": "POST"}}, "rawPath (both must be strings)"),
+        ({"version": "1.0"}, "payload format version 2.0"),
+    ],
+)
 def test_malformed_envelopes_are_a_400_naming_the_part(stack, change, problem):
     before = stack.snapshot()
     status, body = send(invoke_event(**change))
@@ -111,20 +120,23 @@ def test_a_base64_flag_that_is_a_real_false_is_honoured(stack):
     assert (status, body) == (200, {"ok": True})
 
 
-@pytest.mark.parametrize(("path", "body", "problem"), [
-    ("/invoke", DEEP, "nested more than 64 levels deep"),
-    ("/invoke", '{"inputs": [1, NaN]}', "NaN is not a JSON number"),
-    ("/invoke", '{"inputs": Infinity}', "Infinity is not a JSON number"),
-    ("/lease", DEEP, "nested more than 64 levels deep"),
-    ("/lease", '{"minutes": NaN}', "NaN is not a JSON number"),
-    ("/lease", '{"minutes": -Infinity}', "-Infinity is not a JSON number"),
-    ("/lease", '{"minutes": 1e400}', "Infinity"),  # Python reads 1e400 as inf: not a whole number of minutes
-    ("/lease", '{"minutes": 30.5}', '"minutes" must be a whole number, got 30.5'),
-    ("/lease", '{"minutes": true}', '"minutes" must be a whole number, got true'),
-    ("/lease", '{"minutes": "30"}', '"minutes" must be a whole number, got "30"'),
-    ("/lease", json.dumps({"minutes": HUGE}), "... (100000 characters)"),
-    ("/lease", json.dumps({HUGE: 1}), "... (100000 characters)"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "problem"),
+    [
+        ("/invoke", DEEP, "nested more than 64 levels deep"),
+        ("/invoke", '{"inputs": [1, NaN]}', "NaN is not a JSON number"),
+        ("/invoke", '{"inputs": Infinity}', "Infinity is not a JSON number"),
+        ("/lease", DEEP, "nested more than 64 levels deep"),
+        ("/lease", '{"minutes": NaN}', "NaN is not a JSON number"),
+        ("/lease", '{"minutes": -Infinity}', "-Infinity is not a JSON number"),
+        ("/lease", '{"minutes": 1e400}', "Infinity"),  # Python reads 1e400 as inf: not a whole number of minutes
+        ("/lease", '{"minutes": 30.5}', '"minutes" must be a whole number, got 30.5'),
+        ("/lease", '{"minutes": true}', '"minutes" must be a whole number, got true'),
+        ("/lease", '{"minutes": "30"}', '"minutes" must be a whole number, got "30"'),
+        ("/lease", json.dumps({"minutes": HUGE}), "... (100000 characters)"),
+        ("/lease", json.dumps({HUGE: 1}), "... (100000 characters)"),
+    ],
+)
 def test_bad_json_bodies_are_a_400_and_change_nothing(stack, path, body, problem):
     before = stack.snapshot()
     answer = stack.call("POST", path, body)
@@ -142,8 +154,7 @@ def test_a_whole_number_of_minutes_written_as_a_float_is_accepted(stack):
 def test_a_huge_path_or_content_type_is_not_echoed_back_whole(stack):
     status, body = send(invoke_event(rawPath="/" + HUGE))
     assert status == 404 and len(body["error"]) < MAX_ERROR_CHARS
-    status, body = send(invoke_event(**{"headers": {"content-type": "application/json; x=" + HUGE},
-                                        "body": "{"}))
+    status, body = send(invoke_event(**{"headers": {"content-type": "application/json; x=" + HUGE}, "body": "{"}))
     assert status == 400 and len(body["error"]) < MAX_ERROR_CHARS
 
 
@@ -166,19 +177,22 @@ def state_change(name) -> dict:
     return event
 
 
-@pytest.mark.parametrize(("event", "problem"), [
-    ({"action": "wake", "endpoint_name": HUGE}, "is not a SageMaker endpoint name"),
-    ({"action": "status", "endpoint_name": "has spaces"}, "'has spaces' is not a SageMaker endpoint name"),
-    ({"action": "wake", "endpoint_name": 7}, "endpoint_name must be a non-empty string, got 7"),
-    ({"action": HUGE}, "unknown action"),
-    ({"action": "wake", HUGE: 1}, "unknown field(s)"),
-    ({"source": HUGE, "detail-type": "x"}, "unknown event: source"),
-    ({HUGE: 1}, "got keys"),
-    (state_change(HUGE), "detail.EndpointName"),
-    (state_change(["llm-endpoint"]), "detail.EndpointName must be a non-empty string"),
-    ({"tf": {"action": "delete"}, "endpoints": [HUGE]}, "endpoints[0]"),
-    ({"tf": {"action": "delete"}, "endpoints": [7]}, "endpoints[0] must be a non-empty string"),
-])
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"action": "wake", "endpoint_name": HUGE}, "is not a SageMaker endpoint name"),
+        ({"action": "status", "endpoint_name": "has spaces"}, "'has spaces' is not a SageMaker endpoint name"),
+        ({"action": "wake", "endpoint_name": 7}, "endpoint_name must be a non-empty string, got 7"),
+        ({"action": HUGE}, "unknown action"),
+        ({"action": "wake", HUGE: 1}, "unknown field(s)"),
+        ({"source": HUGE, "detail-type": "x"}, "unknown event: source"),
+        ({HUGE: 1}, "got keys"),
+        (state_change(HUGE), "detail.EndpointName"),
+        (state_change(["llm-endpoint"]), "detail.EndpointName must be a non-empty string"),
+        ({"tf": {"action": "delete"}, "endpoints": [HUGE]}, "endpoints[0]"),
+        ({"tf": {"action": "delete"}, "endpoints": [7]}, "endpoints[0] must be a non-empty string"),
+    ],
+)
 def test_bad_manager_events_are_refused_without_echoing_huge_values(manager_handler, event, problem):
     before = manager_snapshot()
     answer = manager_handler(event, None)
@@ -217,19 +231,38 @@ def _sns(message: str) -> dict:
     return event
 
 
-@pytest.mark.parametrize(("message", "problem"), [
-    ('{"a": ' * 100_000, "nested more than 64 levels deep"),
-    (DEEP, "nested more than 64 levels deep"),
-    ('{"invocationStatus": "Completed", "x": NaN}', "NaN is not a JSON number"),
-    ("not json " + HUGE, "Sns.Message is not JSON"),
-    (json.dumps({"invocationStatus": HUGE}), "invocationStatus"),
-    (json.dumps({"invocationStatus": "Completed", "inferenceId": HUGE}), "inferenceId"),
-    (json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
-                 "requestParameters": {"inputLocation": "s3://b/" + HUGE}}), "inputLocation"),
-    (json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
-                 "requestParameters": {"inputLocation": "s3://bkt/k", "endpointName": HUGE},
-                 "responseParameters": {"outputLocation": "s3://bkt/o"}}), "endpointName"),
-])
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ('{"a": ' * 100_000, "nested more than 64 levels deep"),
+        (DEEP, "nested more than 64 levels deep"),
+        ('{"invocationStatus": "Completed", "x": NaN}', "NaN is not a JSON number"),
+        ("not json " + HUGE, "Sns.Message is not JSON"),
+        (json.dumps({"invocationStatus": HUGE}), "invocationStatus"),
+        (json.dumps({"invocationStatus": "Completed", "inferenceId": HUGE}), "inferenceId"),
+        (
+            json.dumps(
+                {
+                    "invocationStatus": "Completed",
+                    "inferenceId": "x",
+                    "requestParameters": {"inputLocation": "s3://b/" + HUGE},
+                }
+            ),
+            "inputLocation",
+        ),
+        (
+            json.dumps(
+                {
+                    "invocationStatus": "Completed",
+                    "inferenceId": "x",
+                    "requestParameters": {"inputLocation": "s3://bkt/k", "endpointName": HUGE},
+                    "responseParameters": {"outputLocation": "s3://bkt/o"},
+                }
+            ),
+            "endpointName",
+        ),
+    ],
+)
 def test_bad_sns_messages_are_refused_naming_the_problem(async_platform, fresh_async_handlers, message, problem):
     before = async_platform.table_items()
     answer = async_notify.handler(_sns(message))
@@ -246,14 +279,17 @@ def test_a_huge_s3_key_outside_the_prefix_is_not_echoed_whole(async_platform, fr
 
 
 # ---- the authorizer ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("change", [
-    {"headers": ["authorization", "Bearer x"]},
-    {"headers": "authorization: Bearer x"},
-    {"identitySource": "Bearer swk_" + "a" * 43, "headers": {}},
-    {"identitySource": [7], "headers": {}},
-    {"requestContext": "ctx"},
-    {"requestContext": {"requestId": ["x"]}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"headers": ["authorization", "Bearer x"]},
+        {"headers": "authorization: Bearer x"},
+        {"identitySource": "Bearer swk_" + "a" * 43, "headers": {}},
+        {"identitySource": [7], "headers": {}},
+        {"requestContext": "ctx"},
+        {"requestContext": {"requestId": ["x"]}},
+    ],
+)
 def test_malformed_authorizer_events_are_refused_not_crashed(stack, change):
     token = stack.tokens.create("app-one", now=stack.clock.now())
     event = copy.deepcopy(load_event("authorizer_request.json"))
@@ -282,6 +318,7 @@ WRONG = [None, 7, 2.5, True, "", "x" * 5000, [], ["a", 1], {}, {"a": {"b": []}}]
 
 def mutations(event):
     """(path, mutated event) for every node of `event` replaced by every value of WRONG."""
+
     def paths(node, prefix=()):
         if isinstance(node, dict):
             for key, value in node.items():
@@ -328,8 +365,12 @@ def test_no_malformed_manager_event_crashes_the_manager(manager_handler):
 def _still_names_the_input(event) -> bool:
     try:
         record = event["Records"][0]
-        return record["s3"]["object"]["key"] == "inputs/k.json" and record["eventSource"] == "aws:s3" and \
-            record["eventName"].startswith("ObjectCreated:") and record["s3"]["bucket"]["name"] == INPUT_BUCKET
+        return (
+            record["s3"]["object"]["key"] == "inputs/k.json"
+            and record["eventSource"] == "aws:s3"
+            and record["eventName"].startswith("ObjectCreated:")
+            and record["s3"]["bucket"]["name"] == INPUT_BUCKET
+        )
     except (KeyError, IndexError, TypeError, AttributeError):
         return False
 
@@ -344,9 +385,16 @@ def test_no_malformed_s3_or_sns_event_crashes_the_async_functions(async_platform
         answer = async_trigger.handler(mutated)
         assert answer["ok"] is False and len(answer["error"]) < MAX_ERROR_CHARS, (path, answer)
     assert async_platform.table_items() == before
-    sns = _sns(json.dumps({"invocationStatus": "Completed", "inferenceId": "x",
-                           "requestParameters": {"inputLocation": f"s3://{INPUT_BUCKET}/inputs/k"},
-                           "responseParameters": {"outputLocation": "s3://out/o"}}))
+    sns = _sns(
+        json.dumps(
+            {
+                "invocationStatus": "Completed",
+                "inferenceId": "x",
+                "requestParameters": {"inputLocation": f"s3://{INPUT_BUCKET}/inputs/k"},
+                "responseParameters": {"outputLocation": "s3://out/o"},
+            }
+        )
+    )
     for path, mutated in mutations(sns):
         answer = async_notify.handler(mutated)
         assert isinstance(answer, dict) and "ok" in answer, path

@@ -53,9 +53,19 @@ def test_entries_are_sorted_with_fixed_time_and_no_bytecode(two_builds):
 def test_every_handler_imports_from_the_zip_alone(two_builds, tmp_path):
     zipfile.ZipFile(two_builds[2]).extractall(tmp_path)
     code = "; ".join(
-        [f"import importlib; m = importlib.import_module({h.rsplit('.', 1)[0]!r}); assert callable(m.{h.rsplit('.', 1)[1]})"
-         for h in HANDLERS] + ["import aws_xray_sdk.core"])
+        [
+            f"import importlib; m = importlib.import_module({h.rsplit('.', 1)[0]!r}); "
+            f"assert callable(m.{h.rsplit('.', 1)[1]})"
+            for h in HANDLERS
+        ]
+        + ["import aws_xray_sdk.core"]
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    result = subprocess.run([sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
-                            capture_output=True, text=True, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr

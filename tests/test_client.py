@@ -1,4 +1,4 @@
-"""sleepwake.client over real HTTP (a local server running the gateway behind the API Gateway emulator) and
+"""sleepwake_client.client over real HTTP (a local server running the gateway behind the API Gateway emulator) and
 directly against SageMaker (moto + the simulated lifecycle)."""
 
 from __future__ import annotations
@@ -7,11 +7,16 @@ import json
 from types import SimpleNamespace
 
 import pytest
+
 from conftest import ENDPOINT, TABLE, WAKE_SECONDS
 from gateway_support import serve, set_model_results, stack  # noqa: F401
-
-from sleepwake.client import (EndpointFailedError, EndpointWakingError, GatewayError, PayloadTooLargeError,
-                              SleepwakeClient)
+from sleepwake_client.client import (
+    EndpointFailedError,
+    EndpointWakingError,
+    GatewayError,
+    PayloadTooLargeError,
+    SleepwakeClient,
+)
 
 
 @pytest.fixture
@@ -83,8 +88,10 @@ def test_the_deadline_ends_the_wait_with_a_clear_waking_error(api):
 
 
 def test_an_endpoint_that_gave_up_is_a_failed_error_not_a_wait(api, monkeypatch):
-    monkeypatch.setattr("sleepwake.manager.Manager.wake", lambda self, name, **kw: {
-        "ok": False, "state": "failed", "message": "gave up after 3 failed attempts"})
+    monkeypatch.setattr(
+        "sleepwake.manager.service.Manager.wake",
+        lambda self, name, **kw: {"ok": False, "state": "failed", "message": "gave up after 3 failed attempts"},
+    )
     client, slept = make_client(api)
     with pytest.raises(EndpointFailedError, match="failed and is not being retried"):
         client.invoke({"inputs": "hello"}, deadline_seconds=600)
@@ -127,7 +134,7 @@ def test_bad_tokens_are_gateway_errors(api):
 
 
 def test_redirected_large_answers_are_followed_without_the_token(api, monkeypatch):
-    monkeypatch.setattr("sleepwake.gateway.MAX_INLINE_RESPONSE_BYTES", 5)
+    monkeypatch.setattr("sleepwake.gateway.service.MAX_INLINE_RESPONSE_BYTES", 5)
     api.stack.platform.wake_until_ready()
     set_model_results(('{"generated_text": "big"}', "application/json"))
     fetched = []
@@ -135,7 +142,8 @@ def test_redirected_large_answers_are_followed_without_the_token(api, monkeypatc
 
     def fake_fetch(url):
         fetched.append(url)
-        from sleepwake.client import _Answer
+        from sleepwake_client.client import _Answer
+
         return _Answer(200, {"content-type": "application/json"}, b'{"generated_text": "big"}')
 
     client._fetch = fake_fetch
@@ -146,8 +154,12 @@ def test_redirected_large_answers_are_followed_without_the_token(api, monkeypatc
 def test_iam_auth_signs_with_sigv4_for_execute_api(monkeypatch):
     client = SleepwakeClient(api_url="https://abc123defg.execute-api.eu-west-1.amazonaws.com", auth="iam")
     assert client.region == "eu-west-1"
-    headers = client._sigv4("POST", "https://abc123defg.execute-api.eu-west-1.amazonaws.com/invoke", b"{}",
-                            {"Content-Type": "application/json"})
+    headers = client._sigv4(
+        "POST",
+        "https://abc123defg.execute-api.eu-west-1.amazonaws.com/invoke",
+        b"{}",
+        {"Content-Type": "application/json"},
+    )
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
     assert "/eu-west-1/execute-api/aws4_request" in headers["Authorization"]
     assert "X-Amz-Date" in headers and headers["X-Amz-Security-Token"] == "testing"
@@ -169,8 +181,14 @@ def direct_client(stack, **kwargs):
         stack.clock.advance(seconds)
 
     runtime = SimpleNamespace(invoke_endpoint=stack.runtime._call)
-    client = SleepwakeClient(endpoint_name=ENDPOINT, runtime_client=runtime, wake=stack.manager.wake, sleep=sleep,
-                             clock=stack.clock.now, **kwargs)
+    client = SleepwakeClient(
+        endpoint_name=ENDPOINT,
+        runtime_client=runtime,
+        wake=stack.manager.wake,
+        sleep=sleep,
+        clock=stack.clock.now,
+        **kwargs,
+    )
     return client, slept
 
 

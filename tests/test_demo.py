@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "demo"))
-import demo  # noqa: E402
-
-from sleepwake.traces import read_trace  # noqa: E402
+import demo
+from sleepwake_sim.traces import read_trace
 
 
 def test_demo_walks_request_wake_ready_idle_sleep_and_cleans_up():

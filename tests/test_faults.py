@@ -1,5 +1,5 @@
 """Transient AWS faults answer 503 with an honest Retry-After, never a 500: each window is forced by wrapping the
-boto3 client the code asks `sleepwake.aws.client` for, so the fault hits exactly one operation."""
+boto3 client the code asks `sleepwake.aws.clients.client` for, so the fault hits exactly one operation."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+
 from conftest import ENDPOINT, WAKE_SECONDS
 from gateway_support import queue_depth, stack, state_items  # noqa: F401
-
-from sleepwake import aws
-from sleepwake.manager import ContentionError
-
+from sleepwake.aws import clients as aws
+from sleepwake.manager.service import ContentionError
 
 
 class FaultyClient:
@@ -61,16 +60,30 @@ def faults(monkeypatch):
     return install
 
 
-@pytest.mark.parametrize(("code", "retry"), [
-    ("ProvisionedThroughputExceededException", 2), ("ThrottlingException", 2), ("RequestLimitExceeded", 2),
-    ("InternalServerError", 5), ("ServiceUnavailable", 5),
-])
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("GET", "/lease", None), ("POST", "/lease", '{"minutes": 5}'), ("DELETE", "/lease", None), ("GET", "/status", None),
-    ("POST", "/invoke", '{"inputs": "hello"}'), ("GET", "/requests/" + "a" * 32, None),
-])
-def test_a_throttled_or_unavailable_dynamodb_read_is_503_with_retry_after(stack, faults, code, retry, method,
-                                                                         path, body):
+@pytest.mark.parametrize(
+    ("code", "retry"),
+    [
+        ("ProvisionedThroughputExceededException", 2),
+        ("ThrottlingException", 2),
+        ("RequestLimitExceeded", 2),
+        ("InternalServerError", 5),
+        ("ServiceUnavailable", 5),
+    ],
+)
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/lease", None),
+        ("POST", "/lease", '{"minutes": 5}'),
+        ("DELETE", "/lease", None),
+        ("GET", "/status", None),
+        ("POST", "/invoke", '{"inputs": "hello"}'),
+        ("GET", "/requests/" + "a" * 32, None),
+    ],
+)
+def test_a_throttled_or_unavailable_dynamodb_read_is_503_with_retry_after(
+    stack, faults, code, retry, method, path, body
+):
     before = stack.snapshot()
     faults("dynamodb", get_item=code)
     answer = stack.call(method, path, body)
@@ -96,8 +109,12 @@ def without_in_flight_mark(snapshot: tuple) -> tuple:
 
 def test_a_throttled_read_before_queueing_is_503_and_queues_nothing(stack, faults):
     faults("dynamodb", get_item="ThrottlingException")
-    answer = stack.call("POST", "/invoke", '{"inputs": "hello"}',
-                        headers={"content-type": "application/json", "prefer": "respond-async"})
+    answer = stack.call(
+        "POST",
+        "/invoke",
+        '{"inputs": "hello"}',
+        headers={"content-type": "application/json", "prefer": "respond-async"},
+    )
     assert answer.status == 503 and answer.headers["retry-after"] == "2"
     assert queue_depth(stack.resources.queue_url) == 0
 
@@ -181,7 +198,7 @@ def test_manager_contention_on_status_is_503_with_retry_after(stack, monkeypatch
     def contended(self, name):
         raise ContentionError(f"{name}: the state record changed 6 times while deciding")
 
-    monkeypatch.setattr("sleepwake.manager.Manager.status", contended)
+    monkeypatch.setattr("sleepwake.manager.service.Manager.status", contended)
     answer = stack.call("GET", "/status")
     assert answer.status == 503 and int(answer.headers["retry-after"]) > 0
     assert "changed 6 times" in answer.json()["error"]
@@ -193,8 +210,16 @@ def test_every_transient_code_is_classified_with_a_retry_after(code):
     assert fault is not None and fault.retry_after_seconds > 0 and "GetItem" in fault.describe()
 
 
-@pytest.mark.parametrize("code", ["ValidationException", "AccessDeniedException", "ResourceNotFoundException",
-                                  "ConditionalCheckFailedException", "ResourceLimitExceeded"])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ValidationException",
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ConditionalCheckFailedException",
+        "ResourceLimitExceeded",
+    ],
+)
 def test_errors_a_retry_would_not_fix_are_not_transient(code):
     assert aws.transient(ClientError({"Error": {"Code": code, "Message": "m"}}, "GetItem")) is None
     assert aws.transient(RuntimeError("boom")) is None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import collections
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 import pytest
-from conftest import TABLE, Platform, manager_env
 
-from sleepwake import aws
-from sleepwake.local import create_model_and_config, create_state_table
+from conftest import TABLE, Platform, manager_env
+from sleepwake.aws import clients as aws
+from sleepwake_sim.emulator import create_model_and_config, create_state_table
 
 OPT_IN = {"auto-maintain": "true"}
 
@@ -31,16 +31,25 @@ def notebook_endpoint(name: str, tags: dict[str, str], variant: str = "blue") ->
     """An endpoint a data scientist deployed from a notebook, outside Terraform."""
     config = f"{name}-config"
     create_model_and_config(f"{name}-model", config, variant_name=variant)
-    aws.client("sagemaker").create_endpoint(EndpointName=name, EndpointConfigName=config,
-                                            Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+    aws.client("sagemaker").create_endpoint(
+        EndpointName=name, EndpointConfigName=config, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+    )
     return config
 
 
 def invocations(name: str, variant: str, at: float, count: float = 3.0) -> None:
-    aws.client("cloudwatch").put_metric_data(Namespace="AWS/SageMaker", MetricData=[{
-        "MetricName": "Invocations", "Value": count, "Unit": "None",
-        "Timestamp": datetime.fromtimestamp(at, tz=timezone.utc),
-        "Dimensions": [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": variant}]}])
+    aws.client("cloudwatch").put_metric_data(
+        Namespace="AWS/SageMaker",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Value": count,
+                "Unit": "None",
+                "Timestamp": datetime.fromtimestamp(at, tz=UTC),
+                "Dimensions": [{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": variant}],
+            }
+        ],
+    )
 
 
 def tags_of(name: str) -> dict[str, str]:
@@ -179,8 +188,11 @@ def test_a_fleet_of_hundreds_costs_a_bounded_number_of_calls_per_tick(fleet, fle
     sm = aws.client("sagemaker")
     create_model_and_config("shared-model", "shared-config", variant_name="v1")
     for i in range(fleet_size):
-        sm.create_endpoint(EndpointName=f"nb-{i:03d}", EndpointConfigName="shared-config",
-                           Tags=[{"Key": "auto-maintain", "Value": "true"}])
+        sm.create_endpoint(
+            EndpointName=f"nb-{i:03d}",
+            EndpointConfigName="shared-config",
+            Tags=[{"Key": "auto-maintain", "Value": "true"}],
+        )
     for i in range(0, fleet_size, 2):  # half of them busy
         invocations(f"nb-{i:03d}", "v1", fleet.clock.now() + 30)
     fleet.clock.advance(120)

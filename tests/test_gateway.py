@@ -6,13 +6,12 @@ import json
 import threading
 
 import pytest
-from conftest import ENDPOINT, WAKE_SECONDS
-from gateway_support import (BUCKET, MAX_RECEIVE_COUNT, queue_depth, set_model_results, stack,  # noqa: F401
-                             state_items)
 
-from sleepwake import aws
-from sleepwake.gateway_settings import DEFAULT_MAX_BODY_BYTES
-from sleepwake.manager import iso
+from conftest import ENDPOINT, WAKE_SECONDS
+from gateway_support import BUCKET, MAX_RECEIVE_COUNT, queue_depth, set_model_results, stack, state_items  # noqa: F401
+from sleepwake.aws import clients as aws
+from sleepwake.common.timefmt import iso
+from sleepwake.gateway.settings import DEFAULT_MAX_BODY_BYTES
 
 HELLO = '{"inputs": "hello"}'
 
@@ -69,8 +68,9 @@ def test_in_service_endpoint_answers_with_the_model_body_and_records_activity(st
 def test_binary_model_answers_are_returned_base64_encoded(stack):
     stack.platform.wake_until_ready()
     set_model_results(("\u00ff\u00fe binary-ish", "application/octet-stream"))
-    event_answer = stack.call("POST", "/invoke", b"\x00\x01", headers={"content-type": "application/octet-stream"},
-                              binary=True)
+    event_answer = stack.call(
+        "POST", "/invoke", b"\x00\x01", headers={"content-type": "application/octet-stream"}, binary=True
+    )
     assert event_answer.status == 200
     assert event_answer.headers["content-type"] == "application/octet-stream"
 
@@ -94,7 +94,7 @@ def test_a_request_sagemaker_rejects_while_serving_is_a_400(stack, monkeypatch):
     def reject(**kwargs):
         raise ClientError({"Error": {"Code": "ValidationError", "Message": "Invalid ContentType"}}, "InvokeEndpoint")
 
-    monkeypatch.setattr("sleepwake.runtime.EndpointRuntime._call", lambda self, **kw: reject(**kw))
+    monkeypatch.setattr("sleepwake.aws.runtime.EndpointRuntime._call", lambda self, **kw: reject(**kw))
     answer = stack.call("POST", "/invoke", HELLO)
     assert answer.status == 400 and "Invalid ContentType" in answer.json()["error"]
 
@@ -108,20 +108,20 @@ def test_model_errors_are_502_with_the_model_status(stack):
 
 
 def test_throttling_is_429_with_retry_after(stack, monkeypatch):
-    from sleepwake.runtime import Busy
+    from sleepwake.aws.runtime import Busy
 
     stack.platform.wake_until_ready()
 
     def throttled(self, *args, **kwargs):
         raise Busy("SageMaker throttled the call", 429, 1)
 
-    monkeypatch.setattr("sleepwake.runtime.EndpointRuntime.invoke", throttled)
+    monkeypatch.setattr("sleepwake.aws.runtime.EndpointRuntime.invoke", throttled)
     answer = stack.call("POST", "/invoke", HELLO)
     assert (answer.status, answer.headers["retry-after"]) == (429, "1")
 
 
 def test_model_answers_too_large_to_return_inline_are_stored_and_redirected(stack, monkeypatch):
-    monkeypatch.setattr("sleepwake.gateway.MAX_INLINE_RESPONSE_BYTES", 10)
+    monkeypatch.setattr("sleepwake.gateway.service.MAX_INLINE_RESPONSE_BYTES", 10)
     stack.platform.wake_until_ready()
     set_model_results(('{"generated_text": "a long answer"}', "application/json"))
     answer = stack.call("POST", "/invoke", HELLO)
@@ -141,8 +141,13 @@ def test_status_route_is_the_managers_status(stack):
 
 # ---- respond-async ----------------------------------------------------------------------------------------------
 def submit(stack, body=HELLO, token_name="test-app"):
-    answer = stack.call("POST", "/invoke", body, headers={"content-type": "application/json",
-                                                          "prefer": "respond-async"}, token_name=token_name)
+    answer = stack.call(
+        "POST",
+        "/invoke",
+        body,
+        headers={"content-type": "application/json", "prefer": "respond-async"},
+        token_name=token_name,
+    )
     assert answer.status == 202, answer.body
     return answer
 
@@ -270,8 +275,14 @@ def test_input_the_model_rejects_is_a_final_failed_answer_with_the_models_messag
     assert queue_depth(stack.resources.queue_url) == 0
     # delivered again (SQS is at least once): the answer stands, the model is not asked twice
     calls = len(stack.runtime.calls)
-    message = {"v": 1, "request_id": request_id, "endpoint_name": ENDPOINT, "content_type": "application/json",
-               "received_at": 1.0, "body_base64": "e30="}
+    message = {
+        "v": 1,
+        "request_id": request_id,
+        "endpoint_name": ENDPOINT,
+        "content_type": "application/json",
+        "received_at": 1.0,
+        "body_base64": "e30=",
+    }
     aws.client("sqs").send_message(QueueUrl=stack.resources.queue_url, MessageBody=json.dumps(message))
     assert stack.poll() == (1, []) and len(stack.runtime.calls) == calls
 
@@ -313,10 +324,15 @@ def lease(stack, minutes):
 def test_lease_lifecycle_get_extend_release(stack):
     answer = stack.call("GET", "/lease")
     assert answer.status == 200
-    assert answer.json() == {"endpoint_name": ENDPOINT, "holder": "token:test-app", "active": False,
-                             "expires_at": None, "seconds_left": 0, "max_minutes": 120,
-                             "endpoint_lease": {"active": False, "expires_at": None, "seconds_left": 0,
-                                                "holders": 0}}
+    assert answer.json() == {
+        "endpoint_name": ENDPOINT,
+        "holder": "token:test-app",
+        "active": False,
+        "expires_at": None,
+        "seconds_left": 0,
+        "max_minutes": 120,
+        "endpoint_lease": {"active": False, "expires_at": None, "seconds_left": 0, "holders": 0},
+    }
     extended = lease(stack, 30)
     body = extended.json()
     assert extended.status == 200
@@ -361,7 +377,7 @@ def test_an_active_lease_keeps_the_endpoint_awake_past_the_idle_timeout(stack):
 
 
 def test_a_lease_on_an_asleep_endpoint_makes_the_tick_create_it(stack):
-    from sleepwake.lease import LeaseService
+    from sleepwake.gateway.lease import LeaseService
 
     LeaseService(stack.platform.store, stack.clock, 120).extend(ENDPOINT, 10, "token:app")
     assert stack.manager.tick()["results"][0]["actions"] == ["create"]
@@ -413,8 +429,9 @@ def test_a_body_over_the_limit_gets_413_naming_the_limit_and_changes_nothing(sta
     assert f"at most {DEFAULT_MAX_BODY_BYTES} bytes" in body["error"]
     assert stack.snapshot() == before
     # the same for a queued request
-    answer = stack.call("POST", "/invoke", too_big, headers={"content-type": "application/json",
-                                                             "prefer": "respond-async"})
+    answer = stack.call(
+        "POST", "/invoke", too_big, headers={"content-type": "application/json", "prefer": "respond-async"}
+    )
     assert answer.status == 413 and stack.snapshot() == before
 
 
@@ -430,8 +447,11 @@ def test_an_event_that_is_not_an_http_api_event_is_a_400(stack):
     before = stack.snapshot()
     answer = gateway_entry.handler({"action": "wake"}, None)
     assert answer["statusCode"] == 400 and "payload format version 2.0" in answer["body"]
-    bad_base64 = {**json.loads(json.dumps(__import__("gateway_support").http_event("POST", "/invoke", "x"))),
-                  "isBase64Encoded": True, "body": "***"}
+    bad_base64 = {
+        **json.loads(json.dumps(__import__("gateway_support").http_event("POST", "/invoke", "x"))),
+        "isBase64Encoded": True,
+        "body": "***",
+    }
     assert gateway_entry.handler(bad_base64, None)["statusCode"] == 400
     assert stack.snapshot() == before
 
@@ -440,7 +460,7 @@ def test_unhandled_errors_are_500_with_a_request_id_and_no_internals(stack, monk
     def explode(self, request):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("sleepwake.gateway.Gateway.handle", explode)
+    monkeypatch.setattr("sleepwake.gateway.service.Gateway.handle", explode)
     answer = stack.call("POST", "/invoke", HELLO)
     assert answer.status == 500
     assert "secret internals" not in answer.json()["error"] and "request id" in answer.json()["error"]

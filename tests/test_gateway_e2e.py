@@ -15,27 +15,35 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import CONFIG, ENDPOINT, TABLE, WAKE_SECONDS, load_event, manager_env
-from gateway_support import (TOKENS_TABLE, HttpApiEmulator, create_gateway_resources, create_replay_mapping,
-                             gateway_env, poll_once, queue_depth, serve, set_model_results)
 
-from sleepwake import aws
-from sleepwake.clock import FakeClock
-from sleepwake.gateway import Gateway
-from sleepwake.gateway_settings import load_gateway_settings
+from conftest import CONFIG, ENDPOINT, TABLE, WAKE_SECONDS, load_event, manager_env
+from gateway_support import (
+    TOKENS_TABLE,
+    HttpApiEmulator,
+    create_gateway_resources,
+    create_replay_mapping,
+    gateway_env,
+    poll_once,
+    queue_depth,
+    serve,
+    set_model_results,
+)
+from sleepwake.aws import clients as aws
+from sleepwake.aws.notify import Notifier
+from sleepwake.aws.store import StateStore
+from sleepwake.domain.settings import load_settings
+from sleepwake.gateway.replay import ReplayControl, Replayer, ReplaySwitch
+from sleepwake.gateway.service import Gateway
+from sleepwake.gateway.settings import load_gateway_settings
+from sleepwake.gateway.tokens import TokenAuthorizer, TokenStore
 from sleepwake.handlers import authorizer as authorizer_entry
 from sleepwake.handlers import gateway as gateway_entry
 from sleepwake.handlers import manager as manager_entry
 from sleepwake.handlers import replay as replay_entry
 from sleepwake.handlers import replay_control as control_entry
-from sleepwake.local import SimulatedLifecycle, create_model_and_config, create_state_table
-from sleepwake.manager import Manager
-from sleepwake.notify import Notifier
-from sleepwake.replay import ReplayControl, Replayer, ReplaySwitch
-from sleepwake.runtime import SimulatedRuntime
-from sleepwake.settings import load_settings
-from sleepwake.store import StateStore
-from sleepwake.tokens import TokenAuthorizer, TokenStore
+from sleepwake.manager.service import Manager
+from sleepwake_sim.doubles import FakeClock, SimulatedRuntime
+from sleepwake_sim.emulator import SimulatedLifecycle, create_model_and_config, create_state_table
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "demo"))
@@ -149,7 +157,7 @@ def test_sleeping_request_waking_in_service_replay_idle_sleep(world, capsys):
         assert json.loads(stored.read()) == {"generated_text": "replayed"}
 
     # ready: synchronous calls go straight through (here with the client, over real HTTP)
-    from sleepwake.client import SleepwakeClient
+    from sleepwake_client.client import SleepwakeClient
 
     set_model_results(('{"generated_text": "direct answer"}', "application/json"), base_url=world.base_url)
     with serve(api) as url:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ENDPOINT, load_event
 
-from sleepwake import aws
+from conftest import ENDPOINT, load_event
+from sleepwake.aws import clients as aws
+from sleepwake.common.errors import SettingsError
 from sleepwake.handlers import manager as entry
-from sleepwake.settings import SettingsError
 
 
 @pytest.fixture
@@ -31,8 +31,17 @@ def test_wake_then_status_through_the_handler(handler, lambda_context):
     json.dumps(answer)  # the answer is JSON
     answer = handler({"action": "status"}, lambda_context)  # the only endpoint is the default
     assert answer["state"] in ("waking", "ready")
-    assert set(answer) >= {"ok", "endpoint_name", "state", "sagemaker_status", "message", "idle_seconds",
-                           "sleeps_at", "hourly_price_usd", "last_activity"}
+    assert set(answer) >= {
+        "ok",
+        "endpoint_name",
+        "state",
+        "sagemaker_status",
+        "message",
+        "idle_seconds",
+        "sleeps_at",
+        "hourly_price_usd",
+        "last_activity",
+    }
 
 
 def test_scheduled_event_ticks_every_endpoint(handler, lambda_context):
@@ -72,8 +81,10 @@ def test_state_change_for_an_unmanaged_endpoint_is_ignored(handler, lambda_conte
         ({"action": "wake", "force": True}, "force applies to the sleep action only"),
         ({"action": "sleep", "reset_failures": True}, "reset_failures applies to the wake action only"),
         ({"source": "aws.s3", "detail-type": "Object Created"}, "unknown event: source 'aws.s3'"),
-        ({"source": "aws.sagemaker", "detail-type": "SageMaker Endpoint State Change", "detail": {}},
-         "SageMaker state-change event without detail.EndpointName"),
+        (
+            {"source": "aws.sagemaker", "detail-type": "SageMaker Endpoint State Change", "detail": {}},
+            "SageMaker state-change event without detail.EndpointName",
+        ),
         ({"hello": "world"}, 'unknown event: expected an "action"'),
     ],
 )

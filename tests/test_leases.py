@@ -9,10 +9,9 @@ import threading
 
 from conftest import ENDPOINT, TABLE, WAKE_SECONDS
 from gateway_support import http_event, proxy_answer, stack, state_items  # noqa: F401
-
-from sleepwake import aws
+from sleepwake.aws import clients as aws
+from sleepwake.common.timefmt import iso
 from sleepwake.handlers import gateway as gateway_entry
-from sleepwake.manager import iso
 
 
 def lease(stack, minutes, who="app-a"):
@@ -51,8 +50,12 @@ def test_get_lease_shows_my_lease_and_the_endpoints_latest_expiry(stack):
     answer = stack.call("GET", "/lease", token_name="app-b").json()
     assert answer["holder"] == "token:app-b"
     assert (answer["active"], answer["seconds_left"]) == (True, 600)
-    assert answer["endpoint_lease"] == {"active": True, "expires_at": iso(stack.clock.now() + 6000 - 60),
-                                        "seconds_left": 6000 - 60, "holders": 2}
+    assert answer["endpoint_lease"] == {
+        "active": True,
+        "expires_at": iso(stack.clock.now() + 6000 - 60),
+        "seconds_left": 6000 - 60,
+        "holders": 2,
+    }
     # a caller without a lease sees only the endpoint's
     other = stack.call("GET", "/lease", token_name="app-c").json()
     assert other["active"] is False and other["endpoint_lease"]["holders"] == 2
@@ -92,8 +95,9 @@ def test_expired_leases_are_dropped_on_the_next_write(stack):
 
 def test_callers_without_identity_share_the_anonymous_holder_and_iam_principals_hold_their_own(stack):
     assert lease(stack, 5, None).json()["holder"] == "anonymous"
-    event = http_event("POST", "/lease", json.dumps({"minutes": 7}), headers={"content-type": "application/json"},
-                       token_name=None)
+    event = http_event(
+        "POST", "/lease", json.dumps({"minutes": 7}), headers={"content-type": "application/json"}, token_name=None
+    )
     event["requestContext"]["authorizer"] = {"iam": {"userArn": "arn:aws:iam::123456789012:role/app"}}
     answer = proxy_answer(gateway_entry.handler(event, None)).json()
     assert answer["holder"] == "iam:arn:aws:iam::123456789012:role/app" and answer["seconds_left"] == 420
@@ -103,8 +107,11 @@ def test_callers_without_identity_share_the_anonymous_holder_and_iam_principals_
 def test_a_lease_written_before_leases_had_holders_is_kept_until_it_expires(stack):
     until = stack.clock.now() + 3000
     aws.client("dynamodb").update_item(
-        TableName=TABLE, Key={"pk": {"S": f"endpoint#{ENDPOINT}"}}, UpdateExpression="SET lease_until = :l",
-        ExpressionAttributeValues={":l": {"N": str(until)}})
+        TableName=TABLE,
+        Key={"pk": {"S": f"endpoint#{ENDPOINT}"}},
+        UpdateExpression="SET lease_until = :l",
+        ExpressionAttributeValues={":l": {"N": str(until)}},
+    )
     seen = stack.call("GET", "/lease", token_name="app-b").json()
     assert seen["active"] is False and seen["endpoint_lease"]["seconds_left"] == 3000
     assert stack.call("DELETE", "/lease", token_name="app-b").json()["released"] is False
@@ -116,7 +123,7 @@ def test_a_lease_written_before_leases_had_holders_is_kept_until_it_expires(stac
 
 
 def test_the_number_of_holders_is_bounded_with_a_clear_409(stack, monkeypatch):
-    monkeypatch.setattr("sleepwake.lease.MAX_HOLDERS", 3)
+    monkeypatch.setattr("sleepwake.gateway.lease.MAX_HOLDERS", 3)
     for who in ("a", "b", "c"):
         assert lease(stack, 5, who).status == 200
     before = stack.snapshot()

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import CONFIG, ENDPOINT, WAKE_SECONDS
 
-from sleepwake import aws
-from sleepwake.store import StateStore
+from conftest import CONFIG, ENDPOINT, WAKE_SECONDS
+from sleepwake.aws import clients as aws
+from sleepwake.aws.store import StateStore
 
 
 def test_wake_from_asleep_creates_the_endpoint_and_answers_at_once(platform):
@@ -22,7 +22,9 @@ def test_wake_from_asleep_creates_the_endpoint_and_answers_at_once(platform):
     assert platform.sagemaker_endpoints() == [ENDPOINT]
     described = aws.client("sagemaker").describe_endpoint(EndpointName=ENDPOINT)
     assert described["EndpointConfigName"] == CONFIG
-    tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=described["EndpointArn"])["Tags"]}
+    tags = {
+        t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=described["EndpointArn"])["Tags"]
+    }
     assert tags == {"team": "ml", "managed-by": "sagemaker-sleepwake"}
     assert platform.notifier.events() == ["wake"]
 
@@ -74,9 +76,16 @@ def test_many_simultaneous_wakes_create_exactly_one_endpoint(platform, atomic_dy
 def test_already_exists_from_sagemaker_is_success(platform, monkeypatch):
     # moto overwrites an existing endpoint silently; SageMaker answers like this:
     sm = aws.client("sagemaker")
-    error = ClientError({"Error": {"Code": "ValidationException", "Message": 'Cannot create already existing '
-                         'endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/llm-endpoint".'}},
-                        "CreateEndpoint")
+    error = ClientError(
+        {
+            "Error": {
+                "Code": "ValidationException",
+                "Message": "Cannot create already existing "
+                'endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/llm-endpoint".',
+            }
+        },
+        "CreateEndpoint",
+    )
     monkeypatch.setattr(sm, "create_endpoint", lambda **kw: (_ for _ in ()).throw(error))
     assert platform.endpoints.create(ENDPOINT, CONFIG, {}) is False  # no exception: another wake won
     answer = platform.manager.wake(ENDPOINT)
@@ -211,8 +220,11 @@ def test_activity_between_the_sleep_decision_and_the_delete_cancels_the_delete(p
 def test_a_lease_keeps_the_endpoint_awake_and_wakes_it(platform):
     lease_until = platform.clock.now() + 7200
     aws.client("dynamodb").update_item(
-        TableName=platform.store.table_name, Key={"pk": {"S": f"endpoint#{ENDPOINT}"}},
-        UpdateExpression="SET lease_until = :l", ExpressionAttributeValues={":l": {"N": str(lease_until)}})
+        TableName=platform.store.table_name,
+        Key={"pk": {"S": f"endpoint#{ENDPOINT}"}},
+        UpdateExpression="SET lease_until = :l",
+        ExpressionAttributeValues={":l": {"N": str(lease_until)}},
+    )
     answer = platform.manager.tick()["results"][0]
     assert (answer["state"], answer["actions"]) == ("waking", ["create"])
     platform.clock.advance(3600)
@@ -293,8 +305,10 @@ def test_failed_endpoint_is_deleted_and_recreated_with_backoff_then_given_up(pla
 
 
 def test_create_refused_by_sagemaker_backs_off_instead_of_looping(platform, monkeypatch):
-    platform.with_settings(SLEEPWAKE_ENDPOINTS='{"llm-endpoint": {"endpoint_config_name": "missing-config", '
-                                               '"instance_type": "ml.g4dn.xlarge"}}')
+    platform.with_settings(
+        SLEEPWAKE_ENDPOINTS='{"llm-endpoint": {"endpoint_config_name": "missing-config", '
+        '"instance_type": "ml.g4dn.xlarge"}}'
+    )
     answer = platform.manager.wake(ENDPOINT)
     assert (answer["state"], answer["ok"]) == ("failed", False)
     assert "CreateEndpoint refused" in answer["error"]
@@ -324,17 +338,24 @@ def test_a_lost_create_claim_is_taken_over(platform):
     # A wake committed its claim and died before CreateEndpoint: the claim expires and a tick recreates.
     record = platform.store.get(ENDPOINT)
     from dataclasses import replace
-    platform.store.commit(record, replace(record, desired="awake", create_claimed_at=platform.clock.now(),
-                                          wake_started_at=platform.clock.now()))
+
+    platform.store.commit(
+        record,
+        replace(record, desired="awake", create_claimed_at=platform.clock.now(), wake_started_at=platform.clock.now()),
+    )
     assert platform.manager.tick()["results"][0]["actions"] == []
     platform.clock.advance(121)
     assert platform.manager.tick()["results"][0]["actions"] == ["create"]
 
 
 def test_tick_keeps_going_when_one_endpoint_fails_and_reports_it(platform, monkeypatch):
-    platform.with_settings(SLEEPWAKE_ENDPOINTS=(
-        '{"llm-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001", "instance_type": "ml.g4dn.xlarge"},'
-        ' "other-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001", "instance_type": "ml.g4dn.xlarge"}}'))
+    platform.with_settings(
+        SLEEPWAKE_ENDPOINTS=(
+            '{"llm-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001", "instance_type": "ml.g4dn.xlarge"},'
+            ' "other-endpoint": {"endpoint_config_name": "llm-endpoint-config-0001",'
+            ' "instance_type": "ml.g4dn.xlarge"}}'
+        )
+    )
     real_run = platform.manager.run
     seen = []
 
@@ -351,8 +372,9 @@ def test_tick_keeps_going_when_one_endpoint_fails_and_reports_it(platform, monke
     assert answer["errors"] == [{"endpoint_name": ENDPOINT, "error": "throttled"}]
     assert [r["endpoint_name"] for r in answer["results"]] == ["other-endpoint"]
     # The scheduled invocation itself fails after the whole tick, so the manager's errors alarm fires.
-    from sleepwake.events import Command
     from sleepwake.handlers.manager import TickIncomplete, dispatch
+    from sleepwake.manager.events import Command
+
     with pytest.raises(TickIncomplete, match="llm-endpoint: throttled"):
         dispatch(platform.manager, Command("tick"))
 

@@ -1,5 +1,5 @@
-"""The manager's decisions come from sleepwake.policy: the default adaptive policy, wake-now acted on by the tick,
-keep-warm windows for declared and fleet endpoints, and the policy's memory kept in the state table."""
+"""The manager's decisions come from sleepwake.domain.policy: the default adaptive policy, wake-now acted on by the
+tick, keep-warm windows for declared and fleet endpoints, and the policy's memory kept in the state table."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 import time
 
 import pytest
-from conftest import CONFIG, ENDPOINT, TABLE, WAKE_SECONDS, Platform, manager_env
 
-from sleepwake import aws
-from sleepwake.local import create_model_and_config, create_state_table
+from conftest import CONFIG, ENDPOINT, TABLE, WAKE_SECONDS, Platform, manager_env
+from sleepwake.aws import clients as aws
+from sleepwake_sim.emulator import create_model_and_config, create_state_table
 
 HOUR = 3600
 
@@ -51,7 +51,7 @@ def test_the_default_policy_is_adaptive_and_a_fresh_endpoint_sleeps_soon_after_u
 
 
 def test_the_tick_pre_warms_an_hourly_job_it_has_learnt(adaptive):
-    # With its default prior the policy trusts a timer after about five gaps (sleepwake.policy docstring).
+    # With its default prior the policy trusts a timer after about five gaps (sleepwake.domain.policy docstring).
     hourly = {60 * h for h in range(9)}  # and one more at 9 h, below
     answers = minute_ticks(adaptive, 9 * 60 + 1, requests_at=hourly | {9 * 60})
     prewarms = [i for i, a in enumerate(answers) if a["actions"] == ["create"] and i not in hourly]
@@ -80,8 +80,11 @@ def test_status_never_pre_warms(adaptive):
 
 
 def with_keep_warm(platform, schedule: str) -> None:
-    platform.with_settings(SLEEPWAKE_ENDPOINTS=json.dumps({ENDPOINT: {
-        "endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge", "keep_warm": schedule}}))
+    platform.with_settings(
+        SLEEPWAKE_ENDPOINTS=json.dumps(
+            {ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge", "keep_warm": schedule}}
+        )
+    )
 
 
 def test_a_keep_warm_window_wakes_the_endpoint_w_before_it_opens_and_keeps_it_through(adaptive):
@@ -90,7 +93,7 @@ def test_a_keep_warm_window_wakes_the_endpoint_w_before_it_opens_and_keeps_it_th
     creates = [i for i, a in enumerate(answers) if a["actions"] == ["create"]]
     assert creates == [9 * 60 - WAKE_SECONDS // 60]  # 08:52: ready at 09:00
     assert answers[9 * 60]["state"] == "ready"
-    assert all(a["state"] == "ready" for a in answers[9 * 60:11 * 60])  # kept through the window, idle or not
+    assert all(a["state"] == "ready" for a in answers[9 * 60 : 11 * 60])  # kept through the window, idle or not
     deletes = [i for i, a in enumerate(answers) if a["actions"] == ["delete"]]
     assert deletes and 11 * 60 <= deletes[0] <= 11 * 60 + 1  # and put to sleep when it closes
 
@@ -104,8 +107,10 @@ def test_an_invalid_keep_warm_tag_on_a_fleet_endpoint_is_reported_and_ignored(aw
     platform.clock.set(time.time() + 1)
     create_model_and_config("nb-model", "nb-config")
     aws.client("sagemaker").create_endpoint(
-        EndpointName="nb-warm", EndpointConfigName="nb-config",
-        Tags=[{"Key": "auto-maintain", "Value": "true"}, {"Key": "sleepwake:keep-warm", "Value": "weekdays 9-18"}])
+        EndpointName="nb-warm",
+        EndpointConfigName="nb-config",
+        Tags=[{"Key": "auto-maintain", "Value": "true"}, {"Key": "sleepwake:keep-warm", "Value": "weekdays 9-18"}],
+    )
     platform.clock.advance(HOUR)
     listing = platform.manager.status_all()["endpoints"][0]
     assert listing["keep_warm"] == "weekdays 9-18"
@@ -124,8 +129,10 @@ def test_a_valid_keep_warm_tag_keeps_a_fleet_endpoint_awake(aws_mock, monkeypatc
     create_model_and_config("nb-model", "nb-config")
     window = "daily 00:00-24:00 UTC"  # the tests run on the real clock here (moto stamps endpoints with it)
     aws.client("sagemaker").create_endpoint(
-        EndpointName="nb-warm", EndpointConfigName="nb-config",
-        Tags=[{"Key": "auto-maintain", "Value": "true"}, {"Key": "sleepwake:keep-warm", "Value": window}])
+        EndpointName="nb-warm",
+        EndpointConfigName="nb-config",
+        Tags=[{"Key": "auto-maintain", "Value": "true"}, {"Key": "sleepwake:keep-warm", "Value": window}],
+    )
     platform.clock.advance(HOUR)
     answer = platform.manager.tick()["results"][0]
     assert (answer["state"], answer["actions"]) == ("ready", [])

@@ -10,11 +10,20 @@ from decimal import Decimal
 
 import pytest
 
-from sleepwake.policy import (
-    HISTOGRAM_MAX_SAMPLES, HISTOGRAM_MINUTES, SMOOTHING_POINTS, Decision, IdleHistory, Plan, PolicyConfig, best_plan,
-    decide, plan_for, smooth,
+from sleepwake.domain.policy import (
+    HISTOGRAM_MAX_SAMPLES,
+    HISTOGRAM_MINUTES,
+    SMOOTHING_POINTS,
+    Decision,
+    IdleHistory,
+    Plan,
+    PolicyConfig,
+    best_plan,
+    decide,
+    plan_for,
+    smooth,
 )
-from sleepwake.schedule import KeepWarm
+from sleepwake.domain.schedule import KeepWarm
 
 W = 480.0  # 8-minute wake
 H = 1_700_002_800.0  # a whole hour (and a multiple of 15 minutes) since the epoch
@@ -55,7 +64,11 @@ def test_presets():
     assert cfg("fixed-15-15").idle_timeout_seconds == 900 and cfg("fixed-15-15").check_interval_seconds == 900
     alarm = cfg("alarm-3x5+5")
     assert (alarm.name, alarm.idle_timeout_seconds, alarm.check_interval_seconds, alarm.post_alarm_wait_seconds) == (
-        "fixed", 900, 300, 300)
+        "fixed",
+        900,
+        300,
+        300,
+    )
     assert cfg("breakeven").breakeven_seconds == 2 * W
     assert cfg("breakeven", cold_start_penalty_seconds=120).breakeven_seconds == W + 120
     assert cfg("adaptive").penalty_seconds == W
@@ -72,10 +85,18 @@ def test_unknown_policy_lists_the_valid_ones():
         PolicyConfig.named("adaptive", hourly_price=1)
 
 
-@pytest.mark.parametrize("field, value", [
-    ("wake_seconds", -1), ("hourly_price", math.nan), ("check_interval_seconds", 0), ("idle_timeout_seconds", "15"),
-    ("cold_start_penalty_seconds", -5), ("adaptive_smoothing", 1.0), ("adaptive_prior_weight", math.inf),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("wake_seconds", -1),
+        ("hourly_price", math.nan),
+        ("check_interval_seconds", 0),
+        ("idle_timeout_seconds", "15"),
+        ("cold_start_penalty_seconds", -5),
+        ("adaptive_smoothing", 1.0),
+        ("adaptive_prior_weight", math.inf),
+    ],
+)
 def test_bad_numbers_are_rejected_by_name(field, value):
     with pytest.raises(ValueError, match=field):
         cfg("adaptive", **{field: value})
@@ -182,16 +203,26 @@ def test_best_plan_equals_an_exhaustive_search():
         wake, penalty = rng.choice([(8, 8), (5, 5), (10, 3), (7.5, 8)])
         plan = best_plan(counts, overflow, wake, penalty, exposure=exposure, overflow_exposure=overflow_exposure)
         total = sum(counts.values()) + overflow
-        got = _direct_cost(counts, overflow, wake, penalty, exposure, overflow_exposure, plan.keep_minutes,
-                           plan.prewarm_minutes, plan.until_minutes)
+        got = _direct_cost(
+            counts,
+            overflow,
+            wake,
+            penalty,
+            exposure,
+            overflow_exposure,
+            plan.keep_minutes,
+            plan.prewarm_minutes,
+            plan.until_minutes,
+        )
         assert got / total == pytest.approx(plan.expected_cost)
         best = math.inf
         for k in range(0, 62):
             best = min(best, _direct_cost(counts, overflow, wake, penalty, exposure, overflow_exposure, k, None, None))
             for x in range(math.ceil(k + wake), 62):  # a sleep before a pre-warm lasts at least W
                 for e in range(math.ceil(x + wake), 62):
-                    best = min(best, _direct_cost(counts, overflow, wake, penalty, exposure, overflow_exposure,
-                                                  k, x, e))
+                    best = min(
+                        best, _direct_cost(counts, overflow, wake, penalty, exposure, overflow_exposure, k, x, e)
+                    )
         assert got == pytest.approx(best), (counts, overflow, wake, penalty)
 
 
@@ -378,27 +409,31 @@ def test_history_item_round_trip_and_tolerance():
     assert IdleHistory.from_item({"bins": {"5": 3}}).counts == {5: 3}
 
 
-@pytest.mark.parametrize("item, field", [
-    ({"last_activity": "soon"}, "last_activity"),
-    ({"bins": [[0, 1, 1]]}, "bins"),
-    ({"bins": [[5, -1, 0]]}, "bins"),
-    ({"bins": [[5, 1.5]]}, "bins"),
-    ({"bins": "5:1"}, "bins"),
-    ({"bins": [[5]]}, "bins"),
-    ({"overflow": -1}, "overflow"),
-    ({"overflow_exposure": True}, "overflow_exposure"),
-    ({"pending": [[3, 1.0]]}, "pending"),
-    ({"pending": [[HISTOGRAM_MINUTES + 1, 1.0, 1]]}, "pending"),
-    ("nonsense", "map"),
-])
+@pytest.mark.parametrize(
+    "item, field",
+    [
+        ({"last_activity": "soon"}, "last_activity"),
+        ({"bins": [[0, 1, 1]]}, "bins"),
+        ({"bins": [[5, -1, 0]]}, "bins"),
+        ({"bins": [[5, 1.5]]}, "bins"),
+        ({"bins": "5:1"}, "bins"),
+        ({"bins": [[5]]}, "bins"),
+        ({"overflow": -1}, "overflow"),
+        ({"overflow_exposure": True}, "overflow_exposure"),
+        ({"pending": [[3, 1.0]]}, "pending"),
+        ({"pending": [[HISTOGRAM_MINUTES + 1, 1.0, 1]]}, "pending"),
+        ("nonsense", "map"),
+    ],
+)
 def test_corrupt_history_names_the_field(item, field):
     with pytest.raises(ValueError, match=field):
         IdleHistory.from_item(item)
 
 
 def test_history_is_bounded():
-    full = IdleHistory.from_item({"last_activity": m(0), "bins": [[1, HISTOGRAM_MAX_SAMPLES, HISTOGRAM_MAX_SAMPLES],
-                                                                [60, 3, 3]]})
+    full = IdleHistory.from_item(
+        {"last_activity": m(0), "bins": [[1, HISTOGRAM_MAX_SAMPLES, HISTOGRAM_MAX_SAMPLES], [60, 3, 3]]}
+    )
     h = full.observe(m(1), m(1))
     assert h.samples <= HISTOGRAM_MAX_SAMPLES
     assert h.counts == {1: (HISTOGRAM_MAX_SAMPLES + 1) // 2, 60: 1}
@@ -428,27 +463,29 @@ def test_plan_dataclass_defaults():
 
 
 # ------------------------------------------------------- one cost model: the yardsticks are the simulator
-@pytest.mark.parametrize("requests, minutes, by_hand", [
-    # one request, then another 30 min later, timeout 12: awake 0-12 (idle clock from the wake's start at 0, so
-    # the 12 minutes cover the 8-minute wake and the 2-minute grace), asleep; the second wakes it: 12 billed,
-    # two whole-wake waits of 8 each
-    ([(0, 1), (30, 1)], 12, 12 + 8 + 8),
-    # timeout 0: still awake until ready + grace = 10; three requests at 5 wait 3 minutes each (pro rata)
-    ([(0, 1), (5, 3), (30, 1)], 0, 10 + 8 + 3 * 3 + 8),
-    # timeout 16 catches a 14-minute gap: awake 0-30 with one wait
-    ([(0, 1), (14, 2), (30, 1)], 16, 30 + 8),
-    # timeout 3: the idle clock starts at the wake (0), the grace holds it to 10; the 2 requests at 14 wake it
-    # again (8 each), ready at 22, grace to 24; the one at 30 waits 8: billed 10 + 10, four waits of 8
-    ([(0, 1), (14, 2), (30, 1)], 3, 10 + 10 + 4 * 8),
-    # never sleeping (always-on once woken): awake 0-30, one wait
-    ([(0, 1), (14, 2), (30, 1)], None, 30 + 8),
-])
+@pytest.mark.parametrize(
+    "requests, minutes, by_hand",
+    [
+        # one request, then another 30 min later, timeout 12: awake 0-12 (idle clock from the wake's start at 0, so
+        # the 12 minutes cover the 8-minute wake and the 2-minute grace), asleep; the second wakes it: 12 billed,
+        # two whole-wake waits of 8 each
+        ([(0, 1), (30, 1)], 12, 12 + 8 + 8),
+        # timeout 0: still awake until ready + grace = 10; three requests at 5 wait 3 minutes each (pro rata)
+        ([(0, 1), (5, 3), (30, 1)], 0, 10 + 8 + 3 * 3 + 8),
+        # timeout 16 catches a 14-minute gap: awake 0-30 with one wait
+        ([(0, 1), (14, 2), (30, 1)], 16, 30 + 8),
+        # timeout 3: the idle clock starts at the wake (0), the grace holds it to 10; the 2 requests at 14 wake it
+        # again (8 each), ready at 22, grace to 24; the one at 30 waits 8: billed 10 + 10, four waits of 8
+        ([(0, 1), (14, 2), (30, 1)], 3, 10 + 10 + 4 * 8),
+        # never sleeping (always-on once woken): awake 0-30, one wait
+        ([(0, 1), (14, 2), (30, 1)], None, 30 + 8),
+    ],
+)
 def test_replayed_timeout_costs_exactly_what_the_simulator_bills(monkeypatch, requests, minutes, by_hand):
     """The plan's yardsticks (a fixed timeout, or never sleeping, replayed on the history) are priced by the
     simulator's own rules: pinned here on hand-worked traces, billing and waits up to the last request."""
-    import sleepwake.policy as policy
-    from sleepwake.simulate import simulate_endpoint
-    from sleepwake.traces import EndpointTrace
+    from sleepwake.domain import policy
+    from sleepwake.domain.simulation import EndpointTrace, simulate_endpoint
 
     monkeypatch.setattr(policy, "EXPERT_MEMORY_SECONDS", math.inf)  # no fading in a hand-worked example
     h = IdleHistory()
@@ -457,10 +494,18 @@ def test_replayed_timeout_costs_exactly_what_the_simulator_bills(monkeypatch, re
     assert h.expert_costs()[minutes] == pytest.approx(by_hand * 60.0)
     # the trace ends at the last request, so the simulator's bill stops there too
     start = m(0)
-    trace = EndpointTrace(name="t", start=start, end=m(requests[-1][0]), bin_seconds=60.0,
-                          requests=tuple((m(minute), count) for minute, count in requests))
-    name, extra = ("always-on", {}) if minutes is None else (
-        "fixed", {"idle_timeout_seconds": minutes * 60.0, "check_interval_seconds": 60.0})
+    trace = EndpointTrace(
+        name="t",
+        start=start,
+        end=m(requests[-1][0]),
+        bin_seconds=60.0,
+        requests=tuple((m(minute), count) for minute, count in requests),
+    )
+    name, extra = (
+        ("always-on", {})
+        if minutes is None
+        else ("fixed", {"idle_timeout_seconds": minutes * 60.0, "check_interval_seconds": 60.0})
+    )
     if minutes is None:  # always-on pre-warms at the first tick: start it at the first request instead
         extra = {}
     simulated = simulate_endpoint(trace, cfg(name, **extra), min_ready_seconds=120.0)
@@ -482,7 +527,7 @@ def test_regret_guard_stops_sleeping_between_the_bins_of_a_busy_endpoint():
 
 
 def test_the_regret_guard_overrules_a_plan_that_is_behind_on_the_replayed_history(monkeypatch):
-    import sleepwake.policy as policy
+    from sleepwake.domain import policy
 
     h = history(*range(0, 100, 3))
     monkeypatch.setattr(policy, "_compute_plan", lambda c, hist: Plan(keep_minutes=0.0, basis="sleep when ready"))
@@ -513,8 +558,8 @@ def test_history_with_volume_and_yardsticks_round_trips():
 def test_the_manager_measures_each_wake_once_and_uses_the_estimate_for_w():
     from dataclasses import replace
 
-    from sleepwake.core import Record, observe_activity, wake_estimate
-    from sleepwake.settings import Settings
+    from sleepwake.domain.lifecycle import Record, observe_activity, wake_estimate
+    from sleepwake.domain.settings import Settings
 
     settings = Settings(table_name="t", endpoints={})
     rec = Record(endpoint_name="e")
@@ -533,8 +578,8 @@ def test_the_manager_measures_each_wake_once_and_uses_the_estimate_for_w():
 def test_the_manager_tells_the_history_how_many_requests_came_since_the_last_tick():
     from dataclasses import replace
 
-    from sleepwake.core import Record, observe_activity
-    from sleepwake.settings import Settings
+    from sleepwake.domain.lifecycle import Record, observe_activity
+    from sleepwake.domain.settings import Settings
 
     settings = Settings(table_name="t", endpoints={})
     rec = replace(Record(endpoint_name="e"), last_activity=m(0), request_count=40)
@@ -546,7 +591,7 @@ def test_the_manager_tells_the_history_how_many_requests_came_since_the_last_tic
 
 
 def test_recorded_calls_add_up_in_the_request_count_even_when_writes_are_coalesced(platform):
-    from sleepwake.activity import ActivityRecorder
+    from sleepwake.manager.activity import ActivityRecorder
 
     recorder = ActivityRecorder(platform.store.table_name, coalesce_seconds=30, clock=platform.clock)
     assert recorder.record("llm") is True  # written: 1 request

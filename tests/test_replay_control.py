@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from conftest import ENDPOINT, WAKE_SECONDS, load_event
 from gateway_support import create_replay_mapping, stack  # noqa: F401
-
-from sleepwake.gateway_settings import (DEFAULT_MAX_BODY_BYTES, load_authorizer_settings, load_gateway_settings,
-                                        load_replay_control_settings)
+from sleepwake.common.errors import SettingsError
+from sleepwake.gateway.replay import ReplayControl, ReplaySwitch, backoff_seconds
+from sleepwake.gateway.settings import (
+    DEFAULT_MAX_BODY_BYTES,
+    load_authorizer_settings,
+    load_gateway_settings,
+    load_replay_control_settings,
+)
 from sleepwake.handlers import replay as replay_entry
 from sleepwake.handlers import replay_control as control_entry
-from sleepwake.replay import ReplayControl, ReplaySwitch, backoff_seconds
-from sleepwake.settings import SettingsError
 
 
 @pytest.fixture
@@ -85,11 +89,19 @@ def test_the_replay_handler_refuses_events_that_are_not_sqs(stack):
 def test_unreadable_messages_are_retried_towards_the_dead_letter_queue(stack):
     event = load_event("sqs_replay.json")
     event["Records"][0]["body"] = "not json"
-    assert replay_entry.handler(event, None) == {"batchItemFailures": [{"itemIdentifier": event["Records"][0][
-        "messageId"]}]}
-    event["Records"][0]["body"] = json.dumps({"v": 1, "request_id": "a" * 32, "endpoint_name": "other",
-                                              "content_type": "application/json", "received_at": 1,
-                                              "body_base64": ""})
+    assert replay_entry.handler(event, None) == {
+        "batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]
+    }
+    event["Records"][0]["body"] = json.dumps(
+        {
+            "v": 1,
+            "request_id": "a" * 32,
+            "endpoint_name": "other",
+            "content_type": "application/json",
+            "received_at": 1,
+            "body_base64": "",
+        }
+    )
     assert len(replay_entry.handler(event, None)["batchItemFailures"]) == 1
 
 
@@ -107,11 +119,13 @@ def test_backoff_doubles_and_is_capped():
 
 
 # ---- settings ---------------------------------------------------------------------------------------------
-GOOD = {"SLEEPWAKE_GATEWAY_ENDPOINT": ENDPOINT,
-        "SLEEPWAKE_REQUEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/sleepwake-dev-requests",
-        "SLEEPWAKE_REQUEST_BUCKET": "sleepwake-dev-requests-123456789012",
-        "SLEEPWAKE_REPLAY_MAPPING_UUID": "d7ce9375-60e0-45ab-ae73-f6c9e4f12060",
-        "SLEEPWAKE_TOKENS_TABLE": "sleepwake-dev-tokens"}
+GOOD = {
+    "SLEEPWAKE_GATEWAY_ENDPOINT": ENDPOINT,
+    "SLEEPWAKE_REQUEST_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/sleepwake-dev-requests",
+    "SLEEPWAKE_REQUEST_BUCKET": "sleepwake-dev-requests-123456789012",
+    "SLEEPWAKE_REPLAY_MAPPING_UUID": "d7ce9375-60e0-45ab-ae73-f6c9e4f12060",
+    "SLEEPWAKE_TOKENS_TABLE": "sleepwake-dev-tokens",
+}
 
 
 def test_gateway_settings_defaults():
@@ -122,28 +136,41 @@ def test_gateway_settings_defaults():
     assert load_authorizer_settings(GOOD).tokens_table == "sleepwake-dev-tokens"
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"SLEEPWAKE_GATEWAY_ENDPOINT": ""}, "SLEEPWAKE_GATEWAY_ENDPOINT is not set"),
-    ({"SLEEPWAKE_GATEWAY_ENDPOINT": "bad_name"}, "SLEEPWAKE_GATEWAY_ENDPOINT must be a SageMaker endpoint name"),
-    ({"SLEEPWAKE_GATEWAY_ENDPOINT": "other"}, "SLEEPWAKE_GATEWAY_ENDPOINT 'other' is not in SLEEPWAKE_ENDPOINTS"),
-    ({"SLEEPWAKE_REQUEST_QUEUE_URL": "my-queue"}, "SLEEPWAKE_REQUEST_QUEUE_URL must be an SQS queue URL"),
-    ({"SLEEPWAKE_REQUEST_BUCKET": "Bad_Bucket"}, "SLEEPWAKE_REQUEST_BUCKET must be an S3 bucket name"),
-    ({"SLEEPWAKE_MAX_LEASE_MINUTES": "0"}, "SLEEPWAKE_MAX_LEASE_MINUTES must be between 1 and 10080, got 0"),
-    ({"SLEEPWAKE_MAX_LEASE_MINUTES": "1h"}, "SLEEPWAKE_MAX_LEASE_MINUTES must be a whole number"),
-    ({"SLEEPWAKE_MAX_BODY_BYTES": "7000000"}, "SLEEPWAKE_MAX_BODY_BYTES must be between 1 and 6291456"),
-    ({"SLEEPWAKE_REQUEST_RETENTION_DAYS": "15"}, "SLEEPWAKE_REQUEST_RETENTION_DAYS must be between 1 and 14"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"SLEEPWAKE_GATEWAY_ENDPOINT": ""}, "SLEEPWAKE_GATEWAY_ENDPOINT is not set"),
+        ({"SLEEPWAKE_GATEWAY_ENDPOINT": "bad_name"}, "SLEEPWAKE_GATEWAY_ENDPOINT must be a SageMaker endpoint name"),
+        ({"SLEEPWAKE_GATEWAY_ENDPOINT": "other"}, "SLEEPWAKE_GATEWAY_ENDPOINT 'other' is not in SLEEPWAKE_ENDPOINTS"),
+        ({"SLEEPWAKE_REQUEST_QUEUE_URL": "my-queue"}, "SLEEPWAKE_REQUEST_QUEUE_URL must be an SQS queue URL"),
+        ({"SLEEPWAKE_REQUEST_BUCKET": "Bad_Bucket"}, "SLEEPWAKE_REQUEST_BUCKET must be an S3 bucket name"),
+        ({"SLEEPWAKE_MAX_LEASE_MINUTES": "0"}, "SLEEPWAKE_MAX_LEASE_MINUTES must be between 1 and 10080, got 0"),
+        ({"SLEEPWAKE_MAX_LEASE_MINUTES": "1h"}, "SLEEPWAKE_MAX_LEASE_MINUTES must be a whole number"),
+        ({"SLEEPWAKE_MAX_BODY_BYTES": "7000000"}, "SLEEPWAKE_MAX_BODY_BYTES must be between 1 and 6291456"),
+        ({"SLEEPWAKE_REQUEST_RETENTION_DAYS": "15"}, "SLEEPWAKE_REQUEST_RETENTION_DAYS must be between 1 and 14"),
+    ],
+)
 def test_bad_gateway_settings_name_the_variable(overrides, message):
     with pytest.raises(SettingsError, match=message.replace("(", r"\(")):
         load_gateway_settings({**GOOD, **overrides}, {ENDPOINT: object()})
 
 
-@pytest.mark.parametrize(("loader", "overrides", "message"), [
-    (load_replay_control_settings, {"SLEEPWAKE_REPLAY_MAPPING_UUID": ""}, "SLEEPWAKE_REPLAY_MAPPING_UUID is not set"),
-    (load_replay_control_settings, {"SLEEPWAKE_REPLAY_MAPPING_UUID": "x"},
-     "SLEEPWAKE_REPLAY_MAPPING_UUID must be an event source mapping UUID"),
-    (load_authorizer_settings, {"SLEEPWAKE_TOKENS_TABLE": ""}, "SLEEPWAKE_TOKENS_TABLE is not set"),
-])
+@pytest.mark.parametrize(
+    ("loader", "overrides", "message"),
+    [
+        (
+            load_replay_control_settings,
+            {"SLEEPWAKE_REPLAY_MAPPING_UUID": ""},
+            "SLEEPWAKE_REPLAY_MAPPING_UUID is not set",
+        ),
+        (
+            load_replay_control_settings,
+            {"SLEEPWAKE_REPLAY_MAPPING_UUID": "x"},
+            "SLEEPWAKE_REPLAY_MAPPING_UUID must be an event source mapping UUID",
+        ),
+        (load_authorizer_settings, {"SLEEPWAKE_TOKENS_TABLE": ""}, "SLEEPWAKE_TOKENS_TABLE is not set"),
+    ],
+)
 def test_bad_control_and_authorizer_settings_name_the_variable(loader, overrides, message):
     with pytest.raises(SettingsError, match=message):
         loader({**GOOD, **overrides})

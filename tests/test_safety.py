@@ -7,23 +7,25 @@ import json
 
 import pytest
 from botocore.exceptions import ClientError
+
 from conftest import CONFIG, ENDPOINT, TABLE, WAKE_SECONDS
 from gateway_support import stack  # noqa: F401
-
-from sleepwake import aws
-from sleepwake.activity import ActivityRecorder, EndpointGoingToSleep
-from sleepwake.events import Command
+from sleepwake.aws import clients as aws
+from sleepwake.common.timefmt import iso
+from sleepwake.gateway.lease import LeaseService
 from sleepwake.handlers.manager import dispatch
-from sleepwake.lease import LeaseService
-from sleepwake.manager import iso
+from sleepwake.manager.activity import ActivityRecorder, EndpointGoingToSleep
+from sleepwake.manager.events import Command
 
 IDLE = 900  # the fixed policy's timeout in the test settings
 GRACE = 300
 OTHER = "other-endpoint"
-TWO_ENDPOINTS = json.dumps({
-    ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge"},
-    OTHER: {"endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge"},
-})
+TWO_ENDPOINTS = json.dumps(
+    {
+        ENDPOINT: {"endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge"},
+        OTHER: {"endpoint_config_name": CONFIG, "instance_type": "ml.g4dn.xlarge"},
+    }
+)
 
 
 def throttled(operation: str) -> ClientError:
@@ -106,8 +108,9 @@ def test_a_mark_landing_between_the_sleep_decision_and_its_commit_cancels_the_de
 def test_no_request_starts_once_the_sleep_is_committed(platform, monkeypatch):
     idle_until_the_sleep_is_due(platform)
     recorder = ActivityRecorder(TABLE, clock=platform.clock)
-    refused = in_the_delete_window(platform, monkeypatch, lambda: pytest.raises(EndpointGoingToSleep,
-                                                                                 recorder.begin, ENDPOINT, 60))
+    refused = in_the_delete_window(
+        platform, monkeypatch, lambda: pytest.raises(EndpointGoingToSleep, recorder.begin, ENDPOINT, 60)
+    )
     platform.manager.tick()
     assert refused and refused[0].type is EndpointGoingToSleep
     assert platform.endpoints.deletes == 1
@@ -131,9 +134,16 @@ def test_a_wake_between_the_sleep_commit_and_the_delete_brings_the_endpoint_back
 def test_a_queued_request_accepted_in_the_delete_window_is_replayed(stack, monkeypatch):
     platform = stack.platform
     idle_until_the_sleep_is_due(platform)
-    accepted = in_the_delete_window(platform, monkeypatch, lambda: stack.call(
-        "POST", "/invoke", '{"inputs": "late"}', headers={"content-type": "application/json",
-                                                          "prefer": "respond-async"}))
+    accepted = in_the_delete_window(
+        platform,
+        monkeypatch,
+        lambda: stack.call(
+            "POST",
+            "/invoke",
+            '{"inputs": "late"}',
+            headers={"content-type": "application/json", "prefer": "respond-async"},
+        ),
+    )
     platform.manager.tick()
     assert accepted[0].status == 202
     tick_for(platform, 2 + WAKE_SECONDS // 60 + 1)
@@ -195,8 +205,9 @@ def leased_and_idle(platform) -> None:
 def test_a_failing_batched_read_does_not_stop_the_tick(platform, monkeypatch, failing):
     leased_and_idle(platform)
     if failing == "cloudwatch":
-        monkeypatch.setattr(platform.manager.activity, "latest", lambda *a, **k: (_ for _ in ()).throw(
-            throttled("GetMetricData")))
+        monkeypatch.setattr(
+            platform.manager.activity, "latest", lambda *a, **k: (_ for _ in ()).throw(throttled("GetMetricData"))
+        )
     elif failing == "listing":
         monkeypatch.setattr(platform.endpoints, "list_all", lambda: (_ for _ in ()).throw(throttled("ListEndpoints")))
     else:
@@ -213,9 +224,12 @@ def test_a_failing_batched_read_does_not_stop_the_tick(platform, monkeypatch, fa
 
 def test_a_corrupt_record_is_reported_and_the_other_endpoints_go_on(platform):
     leased_and_idle(platform)
-    aws.client("dynamodb").update_item(TableName=TABLE, Key={"pk": {"S": f"endpoint#{ENDPOINT}"}},
-                                       UpdateExpression="SET version = :v", ExpressionAttributeValues={
-                                           ":v": {"S": "three"}})
+    aws.client("dynamodb").update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": f"endpoint#{ENDPOINT}"}},
+        UpdateExpression="SET version = :v",
+        ExpressionAttributeValues={":v": {"S": "three"}},
+    )
     answer = platform.manager.tick()
     assert [r["endpoint_name"] for r in answer["results"]] == [OTHER]
     assert answer["results"][0]["actions"] == ["create"]
@@ -238,15 +252,22 @@ def test_teardown_never_deletes_an_endpoint_it_does_not_manage(platform):
 def test_teardown_in_fleet_mode_keeps_protected_and_leased_fleet_endpoints(platform):
     platform.with_settings(SLEEPWAKE_FLEET_TAG="auto-maintain=true")
     sm = aws.client("sagemaker")
-    for name, extra in (("fleet-free", []), ("fleet-protected", [{"Key": "sleepwake:protected", "Value": "true"}]),
-                        ("fleet-leased", [])):
-        sm.create_endpoint(EndpointName=name, EndpointConfigName=CONFIG,
-                           Tags=[{"Key": "auto-maintain", "Value": "true"}, *extra])
+    for name, extra in (
+        ("fleet-free", []),
+        ("fleet-protected", [{"Key": "sleepwake:protected", "Value": "true"}]),
+        ("fleet-leased", []),
+    ):
+        sm.create_endpoint(
+            EndpointName=name, EndpointConfigName=CONFIG, Tags=[{"Key": "auto-maintain", "Value": "true"}, *extra]
+        )
     LeaseService(platform.store, platform.clock, 240).extend("fleet-leased", 10, caller="token:app")
     answer = platform.manager.teardown(["fleet-free", "fleet-protected", "fleet-leased"])
     results = {r["endpoint_name"]: (r["result"], r.get("reason")) for r in answer["endpoints"]}
-    assert results == {"fleet-free": ("deleting", None), "fleet-protected": ("kept", "protected by its tag"),
-                       "fleet-leased": ("kept", "a lease is active")}
+    assert results == {
+        "fleet-free": ("deleting", None),
+        "fleet-protected": ("kept", "protected by its tag"),
+        "fleet-leased": ("kept", "a lease is active"),
+    }
     assert sorted(platform.sagemaker_endpoints()) == ["fleet-leased", "fleet-protected"]
 
 
@@ -293,16 +314,32 @@ def test_one_bad_message_fails_only_itself(stack, monkeypatch):
     platform = stack.platform
     platform.wake_until_ready()
     for i in range(4):
-        assert stack.call("POST", "/invoke", json.dumps({"inputs": i}),
-                          headers={"content-type": "application/json", "prefer": "respond-async"}).status == 202
+        assert (
+            stack.call(
+                "POST",
+                "/invoke",
+                json.dumps({"inputs": i}),
+                headers={"content-type": "application/json", "prefer": "respond-async"},
+            ).status
+            == 202
+        )
     sqs = aws.client("sqs")
     nested = "[" * 100_000 + "]" * 100_000
     sqs.send_message(QueueUrl=stack.resources.queue_url, MessageBody=nested)
-    messages = sqs.receive_message(QueueUrl=stack.resources.queue_url, MaxNumberOfMessages=10,
-                                   AttributeNames=["All"])["Messages"]
+    messages = sqs.receive_message(QueueUrl=stack.resources.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])[
+        "Messages"
+    ]
     assert len(messages) == 5
-    records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                "attributes": m["Attributes"], "eventSource": "aws:sqs"} for m in messages]
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m["Attributes"],
+            "eventSource": "aws:sqs",
+        }
+        for m in messages
+    ]
     real_update = stack.replayer.requests.update
     failed_once: list = []
 
@@ -317,7 +354,9 @@ def test_one_bad_message_fails_only_itself(stack, monkeypatch):
     bad_ids = {r["messageId"] for r in records if r["body"] == nested}
     retried = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
     assert bad_ids <= retried and len(retried) == 2  # the nested body and the one hit by the DynamoDB error
-    statuses = [stack.call("GET", f"/requests/{json.loads(r['body'])['request_id']}").json()["status"]
-                for r in records if r["body"] != nested]
+    statuses = [
+        stack.call("GET", f"/requests/{json.loads(r['body'])['request_id']}").json()["status"]
+        for r in records
+        if r["body"] != nested
+    ]
     assert statuses.count("done") == 3
-

@@ -17,28 +17,28 @@ endpoint existed.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
 import logging
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import CONFIG, TABLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from sleepwake import aws
-from sleepwake.activity import ActivityRecorder, EndpointGoingToSleep
-from sleepwake.clock import FakeClock
-from sleepwake.core import Observed
-from sleepwake.lease import LeaseService
-from sleepwake.local import create_state_table
-from sleepwake.manager import Manager
-from sleepwake.notify import Notifier
-from sleepwake.settings import EndpointSpec, Settings
-from sleepwake.store import StateStore
+from conftest import CONFIG, TABLE
+from sleepwake.aws import clients as aws
+from sleepwake.aws.notify import Notifier
+from sleepwake.aws.store import StateStore
+from sleepwake.domain.lifecycle import Observed
+from sleepwake.domain.settings import EndpointSpec, Settings
+from sleepwake.gateway.lease import LeaseService
+from sleepwake.manager.activity import ActivityRecorder, EndpointGoingToSleep
+from sleepwake.manager.service import Manager
+from sleepwake_sim.doubles import FakeClock
+from sleepwake_sim.emulator import create_state_table
 
 WAKE = 300
 DELETE = 60
@@ -161,9 +161,11 @@ class World:
         return sum((life.deleted_at if life.deleted_at is not None else now) - life.created_at for life in self.lives)
 
     def served_after(self, when: float) -> bool:
-        return any(life.in_service_at <= self.clock.now() and
-                   (life.deleted_at is None or life.deleted_at > max(when, life.in_service_at))
-                   for life in self.lives)
+        return any(
+            life.in_service_at <= self.clock.now()
+            and (life.deleted_at is None or life.deleted_at > max(when, life.in_service_at))
+            for life in self.lives
+        )
 
 
 class FlakyActivity:
@@ -186,10 +188,17 @@ class Harness:
         self.store = StateStore(TABLE)
         self.world = World(self.name, self.clock, store=self.store)
         spec = EndpointSpec(self.name, CONFIG, "ml.g4dn.xlarge")
-        self.settings = Settings(table_name=TABLE, endpoints={self.name: spec}, idle_timeout_seconds=120,
-                                 min_in_service_seconds=GRACE, wake_estimate_seconds=WAKE, policy=policy)
-        self.manager = Manager(self.settings, self.store, self.world, Notifier(None), self.clock,
-                               FlakyActivity(self.world))
+        self.settings = Settings(
+            table_name=TABLE,
+            endpoints={self.name: spec},
+            idle_timeout_seconds=120,
+            min_in_service_seconds=GRACE,
+            wake_estimate_seconds=WAKE,
+            policy=policy,
+        )
+        self.manager = Manager(
+            self.settings, self.store, self.world, Notifier(None), self.clock, FlakyActivity(self.world)
+        )
         self.recorders = [ActivityRecorder(TABLE, clock=self.clock) for _ in range(2)]
         self.leases = LeaseService(self.store, self.clock, 240)
         real_commit = self.store.commit
@@ -325,8 +334,8 @@ OPERATIONS = st.one_of(
     *[st.tuples(st.just("advance"), st.integers(1, 6))] * 4,
     st.tuples(st.just("wait"), st.integers(1, 59)),
     *[REQUEST] * 3,
-    *[st.tuples(st.just("request_before_sleep"), st.integers(1, 59), st.integers(1, MAX_REQUEST),
-                st.integers(0, 1))] * 2,
+    *[st.tuples(st.just("request_before_sleep"), st.integers(1, 59), st.integers(1, MAX_REQUEST), st.integers(0, 1))]
+    * 2,
     st.tuples(st.just("tick")),
     st.tuples(st.just("event")),
     st.tuples(st.just("wake")),
@@ -352,10 +361,15 @@ def table():
     aws.reset_clients()
 
 
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                         HealthCheck.too_slow])
-@given(policy=st.sampled_from(["fixed", "adaptive", "breakeven"]),
-       operations=st.lists(OPERATIONS, min_size=5, max_size=MAX_OPERATIONS))
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    policy=st.sampled_from(["fixed", "adaptive", "breakeven"]),
+    operations=st.lists(OPERATIONS, min_size=5, max_size=MAX_OPERATIONS),
+)
 def test_no_interleaving_breaks_the_safety_rules(table, policy, operations):
     harness = Harness(policy)
     try:

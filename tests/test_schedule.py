@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from sleepwake.schedule import INVALID_EXAMPLES, KEEP_WARM_PATTERN, VALID_EXAMPLES, KeepWarm
+from sleepwake.domain.schedule import INVALID_EXAMPLES, KEEP_WARM_PATTERN, VALID_EXAMPLES, KeepWarm
 
 
 def at(iso: str) -> float:
@@ -32,13 +32,16 @@ def test_invalid_examples_fail_and_do_not_match_the_published_pattern(text):
     assert not re.search(KEEP_WARM_PATTERN, text)
 
 
-@pytest.mark.parametrize("text, named", [
-    ("Mon-Fry 09:00-18:00", "'Fry'"),
-    ("Mon-Fri 9:00-18:00", "'9:00-18:00'"),
-    ("Mon-Fri 09:00-18:00 Mars/Olympus", "'Mars/Olympus'"),
-    ("Mon 09:00-10:00;; Tue 09:00-10:00", "window 2 is empty"),
-    ("Mon, Fri 09:00-18:00", "'Mon,'"),
-])
+@pytest.mark.parametrize(
+    "text, named",
+    [
+        ("Mon-Fry 09:00-18:00", "'Fry'"),
+        ("Mon-Fri 9:00-18:00", "'9:00-18:00'"),
+        ("Mon-Fri 09:00-18:00 Mars/Olympus", "'Mars/Olympus'"),
+        ("Mon 09:00-10:00;; Tue 09:00-10:00", "window 2 is empty"),
+        ("Mon, Fri 09:00-18:00", "'Mon,'"),
+    ],
+)
 def test_errors_name_the_bad_part(text, named):
     with pytest.raises(ValueError, match=re.escape(named)):
         KeepWarm.parse(text)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ENDPOINT, manager_env
 
-from sleepwake.activity import ActivityRecorder
-from sleepwake.clock import FakeClock
-from sleepwake.observability import setup_tracing, tracing_enabled
-from sleepwake.settings import SettingsError, load_settings
+from conftest import ENDPOINT, manager_env
+from sleepwake.common.errors import SettingsError
+from sleepwake.common.observability import setup_tracing, tracing_enabled
+from sleepwake.domain.settings import load_settings
+from sleepwake.manager.activity import ActivityRecorder
+from sleepwake_sim.doubles import FakeClock
 
 
 def test_settings_parse_the_terraform_environment():
     settings = load_settings(manager_env())
     spec = settings.endpoints[ENDPOINT]
     assert (spec.endpoint_config_name, spec.instance_type, spec.instance_count) == (
-        "llm-endpoint-config-0001", "ml.g4dn.xlarge", 1)
+        "llm-endpoint-config-0001",
+        "ml.g4dn.xlarge",
+        1,
+    )
     assert settings.idle_timeout_seconds == 900 and settings.protected is False
 
 
@@ -26,12 +30,24 @@ def test_settings_parse_the_terraform_environment():
         ({"SLEEPWAKE_ENDPOINTS": "{"}, "SLEEPWAKE_ENDPOINTS is not valid JSON"),
         ({"SLEEPWAKE_ENDPOINTS": "[]"}, "SLEEPWAKE_ENDPOINTS must be a JSON object keyed by endpoint name"),
         ({"SLEEPWAKE_ENDPOINTS": '{"bad_name": {}}'}, "'bad_name' is not a valid SageMaker endpoint name"),
-        ({"SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "g5.xlarge"}}'},
-         "instance_type must be an ml.* instance type"),
-        ({"SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "ml.g5.xlarge", '
-                                 '"instance_count": 0}}'}, "instance_count must be a whole number >= 1"),
-        ({"SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "ml.g5.xlarge", '
-                                 '"colour": "red"}}'}, "unknown field(s): colour"),
+        (
+            {"SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "g5.xlarge"}}'},
+            "instance_type must be an ml.* instance type",
+        ),
+        (
+            {
+                "SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "ml.g5.xlarge", '
+                '"instance_count": 0}}'
+            },
+            "instance_count must be a whole number >= 1",
+        ),
+        (
+            {
+                "SLEEPWAKE_ENDPOINTS": '{"e": {"endpoint_config_name": "c", "instance_type": "ml.g5.xlarge", '
+                '"colour": "red"}}'
+            },
+            "unknown field(s): colour",
+        ),
         ({"SLEEPWAKE_IDLE_TIMEOUT_SECONDS": "30"}, "SLEEPWAKE_IDLE_TIMEOUT_SECONDS must be >= 60, got 30"),
         ({"SLEEPWAKE_PROTECTED": "maybe"}, "SLEEPWAKE_PROTECTED must be true or false"),
         ({"SLEEPWAKE_MAX_FAILURE_RETRIES": "99"}, "SLEEPWAKE_MAX_FAILURE_RETRIES must be between 0 and 20"),

@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from sleepwake.policy import ALL_PRESETS, PolicyConfig
-from sleepwake.schedule import KeepWarm
-from sleepwake.simulate import (
-    EndpointResult, RunOptions, clairvoyant_optimum, hindsight_fixed, main, offline_optimum,
-    percentile, run_endpoints, simulate_endpoint, summarise,
+from sleepwake.domain.policy import ALL_PRESETS, PolicyConfig
+from sleepwake.domain.schedule import KeepWarm
+from sleepwake.domain.simulation import (
+    EndpointTrace,
+    clairvoyant_optimum,
+    hindsight_fixed,
+    offline_optimum,
+    simulate_endpoint,
 )
-from sleepwake.traces import EndpointTrace
+from sleepwake_sim.simulate import RunOptions, main, percentile, run_endpoints, summarise
 
 DATA = Path(__file__).parent / "data" / "traces"
 W = 480.0
@@ -24,8 +27,13 @@ MIN = 60.0
 
 
 def trace(*requests: tuple[float, int], end_minutes: float = 120, start: float = 0.0) -> EndpointTrace:
-    return EndpointTrace(name="t", start=start, end=start + end_minutes * MIN, bin_seconds=MIN,
-                         requests=tuple((start + minute * MIN, count) for minute, count in requests))
+    return EndpointTrace(
+        name="t",
+        start=start,
+        end=start + end_minutes * MIN,
+        bin_seconds=MIN,
+        requests=tuple((start + minute * MIN, count) for minute, count in requests),
+    )
 
 
 def cfg(name: str, **kw) -> PolicyConfig:
@@ -77,8 +85,9 @@ def test_optimum_billing_stops_at_the_end_of_the_trace():
     assert offline_optimum(trace(), W, W).cost_seconds == 0
 
 
-def _brute_force(t: EndpointTrace, wake: float, penalty: float, grace: float = 0.0, guard: float = 0.0,
-                 tick: float | None = None) -> float:
+def _brute_force(
+    t: EndpointTrace, wake: float, penalty: float, grace: float = 0.0, guard: float = 0.0, tick: float | None = None
+) -> float:
     """Every feasible choice of "sleep as soon as allowed after request j" (never while waking, within the grace
     after ready or the guard after a request; at a tick), costed independently; waits pro rata."""
     reqs = t.requests
@@ -150,14 +159,16 @@ def test_hindsight_fixed_is_never_beaten_by_any_whole_minute_timeout():
         grace = rng.choice([0.0, 120.0])
         timeout, best = hindsight_fixed(t, W, W, min_ready_seconds=grace)
         for minutes_idle in range(0, 61):
-            other = simulate_endpoint(t, cfg("fixed", idle_timeout_seconds=minutes_idle * MIN,
-                                              check_interval_seconds=MIN), min_ready_seconds=grace)
+            other = simulate_endpoint(
+                t,
+                cfg("fixed", idle_timeout_seconds=minutes_idle * MIN, check_interval_seconds=MIN),
+                min_ready_seconds=grace,
+            )
             assert best.cost_seconds() <= other.cost_seconds(), (t, timeout, minutes_idle)
 
 
 def test_summary_with_the_hindsight_reference():
-    options = RunOptions(policies=("breakeven",), wake_seconds=W, hourly_price=1.0, penalty_seconds=W,
-                         hindsight=True)
+    options = RunOptions(policies=("breakeven",), wake_seconds=W, hourly_price=1.0, penalty_seconds=W, hindsight=True)
     traces = [trace((0, 1), (10, 1), (100, 1)), trace()]
     entry = summarise(run_endpoints(traces, options), options)["policies"][-1]
     assert entry["policy"] == "best-fixed-hindsight" and entry["reference"]
@@ -230,14 +241,17 @@ def _random_trace(rng: random.Random, *, bin_seconds: float = MIN, start: float 
     while when < length:
         requests.append((start + when * bin_seconds, rng.choice([1, 1, 1, 2, 7])))
         when += rng.choice([1, 1, 2, 5, 9, 15, 16, 17, 30, 52, 60, 60, 60, 61, 120])
-    return EndpointTrace(name="r", start=start, end=start + length * bin_seconds, bin_seconds=bin_seconds,
-                         requests=tuple(requests))
+    return EndpointTrace(
+        name="r", start=start, end=start + length * bin_seconds, bin_seconds=bin_seconds, requests=tuple(requests)
+    )
 
 
 def test_jumping_between_events_gives_exactly_the_per_minute_result():
     rng = random.Random(11)
-    configs = [cfg(name) for name in ALL_PRESETS] + [exact_adaptive(), cfg("fixed", idle_timeout_seconds=420,
-                                                                             check_interval_seconds=120)]
+    configs = [cfg(name) for name in ALL_PRESETS] + [
+        exact_adaptive(),
+        cfg("fixed", idle_timeout_seconds=420, check_interval_seconds=120),
+    ]
     warm = KeepWarm.parse("daily 02:00-03:30 UTC; Thu 05:00-05:10 UTC")
     for case in range(24):
         bins, start = [(MIN, 0.0), (30.0, 17.0), (MIN, 86_400.0 * 3 + 30)][case % 3]
@@ -271,14 +285,12 @@ def test_percentile_interpolates_like_numpy():
 
 
 def test_summary_of_several_endpoints():
-    options = RunOptions(policies=("fixed-15-15", "breakeven"), wake_seconds=W, hourly_price=3.6,
-                         penalty_seconds=W)
+    options = RunOptions(policies=("fixed-15-15", "breakeven"), wake_seconds=W, hourly_price=3.6, penalty_seconds=W)
     traces = [trace((0, 1), (40, 1)), trace(), trace((0, 1), (30, 1), (33, 1))]
     summary = summarise(run_endpoints(traces, options), options)
     assert (summary["endpoints"], summary["endpoints_without_requests"], summary["requests"]) == (3, 1, 5)
     fixed, breakeven, offline, clairvoyant = summary["policies"]
-    assert [p["policy"] for p in summary["policies"]] == ["fixed-15-15", "breakeven", "offline-optimum",
-                                                          "clairvoyant"]
+    assert [p["policy"] for p in summary["policies"]] == ["fixed-15-15", "breakeven", "offline-optimum", "clairvoyant"]
     # fixed: (35 + 2 x 8) / 32 on the first; on the third 0-15, then 30-60 (the request at 33 moves the check
     # from 45 to 60) and 3 waits of 8, 8 and 5 minutes: (45 + 21) / 37 (the optimum: 16 billed + 21 of waits)
     assert fixed["ratio"]["median"] == pytest.approx((51 / 32 + 66 / 37) / 2)
@@ -307,8 +319,10 @@ def test_wait_percentile_counts_requests_that_did_not_wait():
 
 # ------------------------------------------------------------------------------------------------ CLI
 def test_cli_json_on_a_file_of_endpoints(capsys):
-    assert main(["--trace", str(DATA / "azure_small.csv"), "--policy", "all", "--json", "--per-endpoint",
-                 "--jobs", "1"]) == 0
+    assert (
+        main(["--trace", str(DATA / "azure_small.csv"), "--policy", "all", "--json", "--per-endpoint", "--jobs", "1"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["endpoints"] == 3 and out["endpoints_without_requests"] == 1
     assert [p["policy"] for p in out["policies"]] == [*ALL_PRESETS, "offline-optimum", "clairvoyant"]
@@ -319,8 +333,23 @@ def test_cli_json_on_a_file_of_endpoints(capsys):
 
 
 def test_cli_table_for_one_endpoint(capsys):
-    assert main(["--trace", str(DATA / "hourly_iso.csv"), "--policy", "breakeven,adaptive", "--wake-minutes", "5",
-                 "--cold-start-penalty-minutes", "10", "--instance-type", "ml.g5.xlarge"]) == 0
+    assert (
+        main(
+            [
+                "--trace",
+                str(DATA / "hourly_iso.csv"),
+                "--policy",
+                "breakeven,adaptive",
+                "--wake-minutes",
+                "5",
+                "--cold-start-penalty-minutes",
+                "10",
+                "--instance-type",
+                "ml.g5.xlarge",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "1 endpoint, 10 requests; W = 5 min, ml.g5.xlarge x1 at $1.4080/h, cold-start penalty = 10 min" in out
     header = next(line for line in out.splitlines() if line.startswith("policy"))
@@ -347,9 +376,27 @@ def test_cli_many_endpoints_in_parallel_gives_the_same_figures(capsys):
 
 
 def test_cli_options_for_grace_keep_warm_and_request_counts(capsys):
-    assert main(["--trace", str(DATA / "azure_small.csv"), "--policy", "adaptive", "--json", "--jobs", "1",
-                 "--min-ready-minutes", "5", "--keep-warm", "daily 00:02-00:04", "--request-counts",
-                 "--start", "1970-01-01T00:00:00Z"]) == 0
+    assert (
+        main(
+            [
+                "--trace",
+                str(DATA / "azure_small.csv"),
+                "--policy",
+                "adaptive",
+                "--json",
+                "--jobs",
+                "1",
+                "--min-ready-minutes",
+                "5",
+                "--keep-warm",
+                "daily 00:02-00:04",
+                "--request-counts",
+                "--start",
+                "1970-01-01T00:00:00Z",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert (out["min_ready_minutes"], out["keep_warm"], out["request_counts"]) == (5, "daily 00:02-00:04", True)
     # the window's claim starts W before 00:02, so the first tick wakes the two endpoints without a request then
@@ -369,13 +416,16 @@ def test_cli_bad_trace_names_file_and_line(capsys):
     assert "bad_negative.csv:3: count: negative count -2" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--policy", "lazy"], "unknown policy lazy"),
-    (["--instance-type", "ml.banana.xlarge"], "no price known"),
-    (["--wake-minutes", "-1"], "--wake-minutes must be"),
-    (["--keep-warm", "Mon-Fry 09:00-18:00"], "--keep-warm"),
-    (["--start", "yesterday"], "--start"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--policy", "lazy"], "unknown policy lazy"),
+        (["--instance-type", "ml.banana.xlarge"], "no price known"),
+        (["--wake-minutes", "-1"], "--wake-minutes must be"),
+        (["--keep-warm", "Mon-Fry 09:00-18:00"], "--keep-warm"),
+        (["--start", "yesterday"], "--start"),
+    ],
+)
 def test_cli_bad_options(args, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--trace", str(DATA / "hourly_iso.csv"), *args])
@@ -389,11 +439,35 @@ def test_cli_json_per_endpoint_names_each_best_fixed_timeout(tmp_path, capsys):
     minutes = [0] * 120
     minutes[0] = minutes[10] = minutes[100] = 1
     path = tmp_path / "two.csv"
-    path.write_text("HashFunction,HashOwner,HashApp," + ",".join(f"{m}_minute" for m in range(1, 121)) + "\n"
-                    + "fn-gaps,o,a," + ",".join(map(str, minutes)) + "\n"
-                    + "fn-idle,o,a," + ",".join("0" * 120) + "\n")
-    assert main(["--trace", str(path), "--policy", "breakeven", "--hindsight", "--json", "--per-endpoint",
-                 "--min-ready-minutes", "0", "--jobs", "1"]) == 0
+    path.write_text(
+        "HashFunction,HashOwner,HashApp,"
+        + ",".join(f"{m}_minute" for m in range(1, 121))
+        + "\n"
+        + "fn-gaps,o,a,"
+        + ",".join(map(str, minutes))
+        + "\n"
+        + "fn-idle,o,a,"
+        + ",".join("0" * 120)
+        + "\n"
+    )
+    assert (
+        main(
+            [
+                "--trace",
+                str(path),
+                "--policy",
+                "breakeven",
+                "--hindsight",
+                "--json",
+                "--per-endpoint",
+                "--min-ready-minutes",
+                "0",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["policies"][-1]["policy"] == "best-fixed-hindsight"
     gaps, idle = out["per_endpoint"]
@@ -410,14 +484,17 @@ def _write(tmp_path, name: str, text: str) -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("name, text, message", [
-    ("huge_field.csv", "timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV: field larger"),
-    ("count_1e308.csv", "timestamp,count\n0,1\n60,1e308\n", ":3: count: count 1e308 is too large"),
-    ("count_400_digits.csv", "timestamp,count\n0,1\n60," + "9" * 400 + "\n", ":3: count: count 9999"),
-    ("azure_1e308.csv", "HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,1e308\n", ":2: minute 2: count 1e308 is too"),
-    ("azure_header_only.csv", "HashFunction,HashOwner,HashApp,1,2,3\n", ":1: no rows after the header"),
-    ("far_future.csv", "timestamp,count\n0,1\n1e15,1\n", ":3: timestamp '1e15' is out of range"),
-])
+@pytest.mark.parametrize(
+    "name, text, message",
+    [
+        ("huge_field.csv", "timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV: field larger"),
+        ("count_1e308.csv", "timestamp,count\n0,1\n60,1e308\n", ":3: count: count 1e308 is too large"),
+        ("count_400_digits.csv", "timestamp,count\n0,1\n60," + "9" * 400 + "\n", ":3: count: count 9999"),
+        ("azure_1e308.csv", "HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,1e308\n", ":2: minute 2: count 1e308 is too"),
+        ("azure_header_only.csv", "HashFunction,HashOwner,HashApp,1,2,3\n", ":1: no rows after the header"),
+        ("far_future.csv", "timestamp,count\n0,1\n1e15,1\n", ":3: timestamp '1e15' is out of range"),
+    ],
+)
 def test_cli_bad_trace_is_one_line_and_exit_2(tmp_path, capsys, name, text, message):
     path = _write(tmp_path, name, text)
     assert main(["--trace", path, "--policy", "breakeven", "--jobs", "1"]) == 2
@@ -433,8 +510,16 @@ def test_cli_far_future_timestamps_with_keep_warm_exit_2(tmp_path, capsys):
     assert ":3: timestamp '1e15' is out of range" in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("option", ["--wake-minutes", "--cold-start-penalty-minutes", "--idle-timeout-minutes",
-                                    "--min-ready-minutes", "--check-interval-minutes"])
+@pytest.mark.parametrize(
+    "option",
+    [
+        "--wake-minutes",
+        "--cold-start-penalty-minutes",
+        "--idle-timeout-minutes",
+        "--min-ready-minutes",
+        "--check-interval-minutes",
+    ],
+)
 def test_cli_huge_minutes_are_an_option_error(tmp_path, capsys, option):
     path = _write(tmp_path, "ok.csv", "timestamp,count\n0,1\n600,1\n")
     with pytest.raises(SystemExit) as exit_info:
@@ -447,25 +532,33 @@ def test_cli_huge_minutes_are_an_option_error(tmp_path, capsys, option):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-random_traces = st.lists(st.tuples(st.integers(0, 239), st.sampled_from([1, 1, 2, 5, 40, 700])), max_size=14,
-                         unique_by=lambda r: r[0]).map(lambda reqs: trace(*sorted(reqs), end_minutes=240))
+random_traces = st.lists(
+    st.tuples(st.integers(0, 239), st.sampled_from([1, 1, 2, 5, 40, 700])), max_size=14, unique_by=lambda r: r[0]
+).map(lambda reqs: trace(*sorted(reqs), end_minutes=240))
 
 
 @settings(max_examples=60, deadline=None)
-@given(t=random_traces, wake_minutes=st.sampled_from([1.0, 4.0, 8.0, 12.5]),
-       penalty_factor=st.sampled_from([0.25, 1.0, 3.0]), grace=st.sampled_from([0.0, 120.0, 300.0]))
+@given(
+    t=random_traces,
+    wake_minutes=st.sampled_from([1.0, 4.0, 8.0, 12.5]),
+    penalty_factor=st.sampled_from([0.25, 1.0, 3.0]),
+    grace=st.sampled_from([0.0, 120.0, 300.0]),
+)
 def test_no_policy_beats_the_clairvoyant_and_none_that_never_pre_warms_beats_the_offline_optimum(
-        t, wake_minutes, penalty_factor, grace):
+    t, wake_minutes, penalty_factor, grace
+):
     # Always-on wakes at the trace's first tick, before any request: a pre-warm. So it is held to the clairvoyant
     # bound (which may pre-warm, but not before the trace starts), like adaptive when it pre-warms.
     wake, penalty = wake_minutes * MIN, wake_minutes * MIN * penalty_factor
     bound = clairvoyant_optimum(t, wake, penalty)
-    optimum = offline_optimum(t, wake, penalty, min_ready_seconds=grace, guard_seconds=60.0,
-                              tick_seconds=MIN).cost_seconds
+    optimum = offline_optimum(
+        t, wake, penalty, min_ready_seconds=grace, guard_seconds=60.0, tick_seconds=MIN
+    ).cost_seconds
     assert bound <= optimum + 1e-6
     for name in ALL_PRESETS:
-        result = simulate_endpoint(t, cfg(name, wake_seconds=wake, cold_start_penalty_seconds=penalty),
-                                   min_ready_seconds=grace)
+        result = simulate_endpoint(
+            t, cfg(name, wake_seconds=wake, cold_start_penalty_seconds=penalty), min_ready_seconds=grace
+        )
         assert result.cost_seconds() >= bound - 1e-6, name
         if result.prewarms == 0:
             assert result.cost_seconds() >= optimum - 1e-6, name

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ENDPOINT
 
-from sleepwake import aws
-from sleepwake.endpoints import SageMakerEndpoints
+from conftest import ENDPOINT
+from sleepwake.aws import clients as aws
+from sleepwake.aws.endpoints import SageMakerEndpoints
 from sleepwake.handlers import manager as entry
-from sleepwake.teardown import TeardownBlocked
+from sleepwake.manager.teardown import TeardownBlocked
 
 
 @pytest.fixture
@@ -22,8 +22,10 @@ def handler(platform):
 
 def lifecycle(action: str, endpoints=(ENDPOINT,)) -> dict:
     """What Terraform sends: the resource's input plus the `tf` key."""
-    return {"endpoints": list(endpoints), "tf": {"action": action, "prev_input": None if action == "create" else
-                                                 {"endpoints": list(endpoints)}}}
+    return {
+        "endpoints": list(endpoints),
+        "tf": {"action": action, "prev_input": None if action == "create" else {"endpoints": list(endpoints)}},
+    }
 
 
 def endpoints() -> list[str]:
@@ -34,8 +36,11 @@ def test_destroy_deletes_an_awake_endpoint(handler, lambda_context):
     handler({"action": "wake"}, lambda_context)
     assert endpoints() == [ENDPOINT]
     answer = handler(lifecycle("delete"), lambda_context)
-    assert answer == {"ok": True, "action": "teardown",
-                      "endpoints": [{"endpoint_name": ENDPOINT, "result": "deleting", "sagemaker_status": "InService"}]}
+    assert answer == {
+        "ok": True,
+        "action": "teardown",
+        "endpoints": [{"endpoint_name": ENDPOINT, "result": "deleting", "sagemaker_status": "InService"}],
+    }
     assert endpoints() == []
 
 
@@ -55,20 +60,29 @@ def test_a_refused_delete_fails_the_invocation_so_terraform_keeps_the_manager(ha
     handler({"action": "wake"}, lambda_context)
 
     def refuse(self, name):
-        raise ClientError({"Error": {"Code": "ValidationException",
-                                     "Message": f"Cannot delete endpoint {name} while it is Creating"}},
-                          "DeleteEndpoint")
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "ValidationException",
+                    "Message": f"Cannot delete endpoint {name} while it is Creating",
+                }
+            },
+            "DeleteEndpoint",
+        )
 
     monkeypatch.setattr(SageMakerEndpoints, "delete", refuse)
     with pytest.raises(TeardownBlocked, match=f"would not delete {ENDPOINT} \\(InService\\): Cannot delete endpoint"):
         handler(lifecycle("delete"), lambda_context)
 
 
-@pytest.mark.parametrize(("event", "error"), [
-    ({"tf": {"action": "explode"}}, "tf.action must be one of create, update, delete"),
-    ({"tf": {"action": "delete"}, "endpoints": "llm"}, "endpoints must be a list of endpoint names"),
-    ({"tf": {"action": "delete"}, "extra": 1}, "unknown field(s) in a Terraform lifecycle event: extra"),
-])
+@pytest.mark.parametrize(
+    ("event", "error"),
+    [
+        ({"tf": {"action": "explode"}}, "tf.action must be one of create, update, delete"),
+        ({"tf": {"action": "delete"}, "endpoints": "llm"}, "endpoints must be a list of endpoint names"),
+        ({"tf": {"action": "delete"}, "extra": 1}, "unknown field(s) in a Terraform lifecycle event: extra"),
+    ],
+)
 def test_a_malformed_lifecycle_event_changes_nothing(handler, lambda_context, event, error):
     handler({"action": "wake"}, lambda_context)
     assert handler(event, lambda_context) == {"ok": False, "error": error}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sleepwake.traces import TraceError, parse_trace, parse_timestamp, read_trace, write_azure
+from sleepwake_sim.traces import TraceError, parse_timestamp, parse_trace, read_trace, write_azure
 
 DATA = Path(__file__).parent / "data" / "traces"
 T0 = datetime.fromisoformat("2024-05-06T00:00:00+00:00").timestamp()
@@ -56,24 +56,30 @@ def test_plain_csv_with_epoch_seconds_keeps_its_own_bins():
     assert trace.end == 1714953780.0
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("2024-05-06T00:00:00Z", T0),
-    ("2024-05-06T02:00:00+02:00", T0),
-    ("2024-05-06T00:00:00", T0),  # no offset = UTC
-    ("2024-05-06 00:00:00z", T0),
-    ("1714953600", T0),
-    ("1714953600.5", T0 + 0.5),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2024-05-06T00:00:00Z", T0),
+        ("2024-05-06T02:00:00+02:00", T0),
+        ("2024-05-06T00:00:00", T0),  # no offset = UTC
+        ("2024-05-06 00:00:00z", T0),
+        ("1714953600", T0),
+        ("1714953600.5", T0 + 0.5),
+    ],
+)
 def test_timestamps(text, expected):
     assert parse_timestamp(text) == expected
 
 
-@pytest.mark.parametrize("name, message", [
-    ("bad_missing_column.csv", ":3: 5 columns, the header has 6 (missing columns)"),
-    ("bad_negative.csv", ":3: count: negative count -2"),
-    ("bad_unsorted.csv", ":4: timestamp 2024-05-06T00:03:00Z is not after the previous row's"),
-    ("bad_timestamp.csv", ":3: cannot parse timestamp 'yesterday at noon'"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("bad_missing_column.csv", ":3: 5 columns, the header has 6 (missing columns)"),
+        ("bad_negative.csv", ":3: count: negative count -2"),
+        ("bad_unsorted.csv", ":4: timestamp 2024-05-06T00:03:00Z is not after the previous row's"),
+        ("bad_timestamp.csv", ":3: cannot parse timestamp 'yesterday at noon'"),
+    ],
+)
 def test_bad_trace_files_name_the_line(name, message):
     with pytest.raises(TraceError) as error:
         read_trace(DATA / name)
@@ -81,29 +87,32 @@ def test_bad_trace_files_name_the_line(name, message):
     assert message in str(error.value)
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "empty trace"),
-    ("\n\n", "empty trace"),
-    ("a,b,c\n1,2,3\n", ":1: unrecognised header"),
-    ("timestamp,count\n", "no rows after the header"),
-    ("timestamp,count\n2024-05-06T00:00:00Z,1,7\n", ":2: 3 columns, expected 2"),
-    ("timestamp,count\n2024-05-06T00:00:00Z,1.5\n", ":2: count: '1.5' is not a whole number"),
-    ("timestamp,count\n2024-05-06T00:00:00Z,many\n", ":2: count: 'many' is not a count"),
-    ("timestamp,count\n2024-05-06T00:00:00Z,1\n2024-05-06T00:00:00Z,1\n", ":3: timestamp"),
-    ("timestamp,count\nnan,1\n", ":2: timestamp 'nan' is not finite"),
-    ("HashFunction,HashOwner,HashApp\n", ":1: no minute columns"),
-    ("HashFunction,HashOwner,HashApp,1,3\nf,o,a,0,0\n", ":1: column 5 is '3'; expected minute 2"),
-    ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,x\n", ":2: minute 2: 'x' is not a count"),
-    ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,-1\n", ":2: minute 2: negative count -1"),
-    ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,0,0\n", ":2: 6 columns, the header has 5 (extra columns)"),
-    ("HashFunction,HashOwner,HashApp,1\n,o,a,1\n", ":2: empty HashFunction"),
-    ("HashFunction,HashOwner,HashApp,1,2\n", ":1: no rows after the header"),
-    ("timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV"),
-    ("timestamp,count\n0,1e308\n", ":2: count: count 1e308 is too large"),
-    ("timestamp,count\n0," + "7" * 400 + "\n", ":2: count: count 7777"),
-    ("timestamp,count\n1e15,1\n", ":2: timestamp '1e15' is out of range"),
-    ("timestamp,count\n9999-12-31T00:00:00Z,1\n", ":2: timestamp '9999-12-31T00:00:00Z' is out of range"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "empty trace"),
+        ("\n\n", "empty trace"),
+        ("a,b,c\n1,2,3\n", ":1: unrecognised header"),
+        ("timestamp,count\n", "no rows after the header"),
+        ("timestamp,count\n2024-05-06T00:00:00Z,1,7\n", ":2: 3 columns, expected 2"),
+        ("timestamp,count\n2024-05-06T00:00:00Z,1.5\n", ":2: count: '1.5' is not a whole number"),
+        ("timestamp,count\n2024-05-06T00:00:00Z,many\n", ":2: count: 'many' is not a count"),
+        ("timestamp,count\n2024-05-06T00:00:00Z,1\n2024-05-06T00:00:00Z,1\n", ":3: timestamp"),
+        ("timestamp,count\nnan,1\n", ":2: timestamp 'nan' is not finite"),
+        ("HashFunction,HashOwner,HashApp\n", ":1: no minute columns"),
+        ("HashFunction,HashOwner,HashApp,1,3\nf,o,a,0,0\n", ":1: column 5 is '3'; expected minute 2"),
+        ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,x\n", ":2: minute 2: 'x' is not a count"),
+        ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,-1\n", ":2: minute 2: negative count -1"),
+        ("HashFunction,HashOwner,HashApp,1,2\nf,o,a,0,0,0\n", ":2: 6 columns, the header has 5 (extra columns)"),
+        ("HashFunction,HashOwner,HashApp,1\n,o,a,1\n", ":2: empty HashFunction"),
+        ("HashFunction,HashOwner,HashApp,1,2\n", ":1: no rows after the header"),
+        ("timestamp,count\n0,1\n60," + "1" * 131_073 + "\n", ":3: not readable as CSV"),
+        ("timestamp,count\n0,1e308\n", ":2: count: count 1e308 is too large"),
+        ("timestamp,count\n0," + "7" * 400 + "\n", ":2: count: count 7777"),
+        ("timestamp,count\n1e15,1\n", ":2: timestamp '1e15' is out of range"),
+        ("timestamp,count\n9999-12-31T00:00:00Z,1\n", ":2: timestamp '9999-12-31T00:00:00Z' is out of range"),
+    ],
+)
 def test_bad_trace_text(text, message):
     with pytest.raises(TraceError, match=None) as error:
         parse_trace(text, source="t.csv")

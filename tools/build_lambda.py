@@ -33,10 +33,26 @@ EXCLUDED_SUFFIXES = {".pyc", ".pyo"}
 
 def install_dependencies(target: Path, wheel_cache: Path) -> None:
     command = [
-        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--no-deps",
-        "--target", str(target), "--platform", LAMBDA_PLATFORM, "--implementation", "cp",
-        "--python-version", LAMBDA_PYTHON, "--only-binary=:all:", "--cache-dir", str(wheel_cache),
-        "-r", str(REQUIREMENTS),
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--no-deps",
+        "--target",
+        str(target),
+        "--platform",
+        LAMBDA_PLATFORM,
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON,
+        "--only-binary=:all:",
+        "--cache-dir",
+        str(wheel_cache),
+        "-r",
+        str(REQUIREMENTS),
     ]
     subprocess.run(command, check=True)
 
@@ -88,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     digest = build(args.out)
     size = args.out.stat().st_size
-    print(f"built {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
-          f"({size / 1024:.0f} KiB, base64sha256 {digest})")
+    print(
+        f"built {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
+        f"({size / 1024:.0f} KiB, base64sha256 {digest})"
+    )
     return 0
 
 

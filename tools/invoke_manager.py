@@ -21,12 +21,15 @@ ROOT = Path(__file__).resolve().parent.parent
 def terraform_output(env: str, name: str, terraform: str) -> str:
     root = ROOT / "environments" / env
     if not root.is_dir():
-        raise SystemExit(f"no environment {env!r} under environments/ (have: "
-                         f"{', '.join(sorted(p.name for p in (ROOT / 'environments').iterdir() if p.is_dir()))})")
+        raise SystemExit(
+            f"no environment {env!r} under environments/ (have: "
+            f"{', '.join(sorted(p.name for p in (ROOT / 'environments').iterdir() if p.is_dir()))})"
+        )
     result = subprocess.run([terraform, f"-chdir={root}", "output", "-raw", name], capture_output=True, text=True)
     if result.returncode != 0 or not result.stdout.strip():
-        raise SystemExit(f"could not read output {name!r} of environments/{env}: is it applied? "
-                         f"{result.stderr.strip()}")
+        raise SystemExit(
+            f"could not read output {name!r} of environments/{env}: is it applied? {result.stderr.strip()}"
+        )
     return result.stdout.strip()
 
 

@@ -67,8 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("directories", nargs="*", type=Path)
     parser.add_argument("--list", action="store_true", help="print every variable with its counts")
     args = parser.parse_args(argv)
-    directories = args.directories or sorted(
-        [*REPO.glob("modules/*"), *REPO.glob("environments/*")])
+    directories = args.directories or sorted([*REPO.glob("modules/*"), *REPO.glob("environments/*")])
 
     configurations: dict[tuple[str, ...], list[Path]] = {}
     for directory in directories:
@@ -92,16 +91,22 @@ def main(argv: list[str] | None = None) -> int:
         for variable, count in sorted(blocks.items()):
             blocks_total += count
             if args.list and count:
-                print(f"{names}: var.{variable}: {count} validation block(s), {expected[variable]} run(s) expect failure")
+                print(
+                    f"{names}: var.{variable}: {count} validation block(s), {expected[variable]} run(s) expect failure"
+                )
             if expected[variable] < count:
                 uncovered += count - expected[variable]
-                print(f"{names}: var.{variable} has {count} validation block(s) but {expected[variable]} run(s) "
-                      f"expecting it to fail")
+                print(
+                    f"{names}: var.{variable} has {count} validation block(s) but {expected[variable]} run(s) "
+                    f"expecting it to fail"
+                )
     if uncovered:
         print(f"{uncovered} of {blocks_total} validation blocks have no run that expects them to fail")
         return 1
-    print(f"every one of the {blocks_total} validation blocks has a run that expects it to fail "
-          f"({runs_total} runs in {len(configurations)} configurations)")
+    print(
+        f"every one of the {blocks_total} validation blocks has a run that expects it to fail "
+        f"({runs_total} runs in {len(configurations)} configurations)"
+    )
     return 0
 
 

@@ -36,7 +36,7 @@ def _block_body(text: str, kind: str, name: str) -> str:
     while depth:
         depth += {"{": 1, "}": -1}.get(text[index], 0)
         index += 1
-    return text[start:index - 1]
+    return text[start : index - 1]
 
 
 def _raw_attribute(body: str, attribute: str) -> str | None:
@@ -45,7 +45,7 @@ def _raw_attribute(body: str, attribute: str) -> str | None:
     if not match:
         return None
     out, depth = [], 0
-    for char in body[match.end():]:
+    for char in body[match.end() :]:
         if char in "({[":
             depth += 1
         elif char in ")}]":
@@ -79,8 +79,14 @@ def render(module_dir: Path) -> str:
         for name, _ in _names(parsed.get("variable", [])):
             body = _block_body(text, "variable", name)
             description = _raw_attribute(body, "description")
-            variables.append((name, json.loads(description) if description else "", _raw_attribute(body, "type"),
-                              _raw_attribute(body, "default")))
+            variables.append(
+                (
+                    name,
+                    json.loads(description) if description else "",
+                    _raw_attribute(body, "type"),
+                    _raw_attribute(body, "default"),
+                )
+            )
         for name, _ in _names(parsed.get("output", [])):
             description = _raw_attribute(_block_body(text, "output", name), "description")
             outputs.append((name, json.loads(description) if description else ""))
@@ -96,19 +102,26 @@ def render(module_dir: Path) -> str:
     lines = [BEGIN, "## Requirements", "", "| Name | Version |", "|------|---------|"]
     for name in ["terraform"] + sorted(k for k in requirements if k != "terraform"):
         if name in requirements:
-            lines.append(f'| <a name="requirement_{name}"></a> [{_escape(name)}](#requirement\\_{_escape(name)}) '
-                         f"| {requirements[name]} |")
+            lines.append(
+                f'| <a name="requirement_{name}"></a> [{_escape(name)}](#requirement\\_{_escape(name)}) '
+                f"| {requirements[name]} |"
+            )
     lines += ["", "## Providers", ""]
     if resources:
-        lines += ["| Name | Version |", "|------|---------|",
-                  f'| <a name="provider_aws"></a> [aws](#provider\\_aws) | {requirements.get("aws", "n/a")} |']
+        lines += [
+            "| Name | Version |",
+            "|------|---------|",
+            f'| <a name="provider_aws"></a> [aws](#provider\\_aws) | {requirements.get("aws", "n/a")} |',
+        ]
     else:
         lines.append("No providers.")
     lines += ["", "## Modules", ""]
     if modules:
         lines += ["| Name | Source | Version |", "|------|--------|---------|"]
-        lines += [f'| <a name="module_{n}"></a> [{_escape(n)}](#module\\_{_escape(n)}) | {s} | n/a |'
-                  for n, s in sorted(modules)]
+        lines += [
+            f'| <a name="module_{n}"></a> [{_escape(n)}](#module\\_{_escape(n)}) | {s} | n/a |'
+            for n, s in sorted(modules)
+        ]
     else:
         lines.append("No modules.")
     lines += ["", "## Resources", ""]
@@ -121,18 +134,25 @@ def render(module_dir: Path) -> str:
         lines.append("No resources.")
     lines += ["", "## Inputs", ""]
     if variables:
-        lines += ["| Name | Description | Type | Default | Required |", "|------|-------------|------|---------|:--------:|"]
+        lines += [
+            "| Name | Description | Type | Default | Required |",
+            "|------|-------------|------|---------|:--------:|",
+        ]
         for name, description, vtype, default in sorted(variables):
-            lines.append(f'| <a name="input_{name}"></a> [{_escape(name)}](#input\\_{_escape(name)}) | '
-                         f"{_text(description)} | {_code(vtype) if vtype else 'n/a'} | "
-                         f"{_code(default) if default is not None else 'n/a'} | {'yes' if default is None else 'no'} |")
+            lines.append(
+                f'| <a name="input_{name}"></a> [{_escape(name)}](#input\\_{_escape(name)}) | '
+                f"{_text(description)} | {_code(vtype) if vtype else 'n/a'} | "
+                f"{_code(default) if default is not None else 'n/a'} | {'yes' if default is None else 'no'} |"
+            )
     else:
         lines.append("No inputs.")
     lines += ["", "## Outputs", ""]
     if outputs:
         lines += ["| Name | Description |", "|------|-------------|"]
-        lines += [f'| <a name="output_{n}"></a> [{_escape(n)}](#output\\_{_escape(n)}) | {_text(d)} |'
-                  for n, d in sorted(outputs)]
+        lines += [
+            f'| <a name="output_{n}"></a> [{_escape(n)}](#output\\_{_escape(n)}) | {_text(d)} |'
+            for n, d in sorted(outputs)
+        ]
     else:
         lines.append("No outputs.")
     lines.append(END)
@@ -140,14 +160,16 @@ def render(module_dir: Path) -> str:
 
 
 def documented_dirs() -> list[Path]:
-    return sorted(p for p in [*ROOT.glob("modules/*"), *ROOT.glob("environments/*")]
-                  if p.is_dir() and (p / "README.md").exists() and BEGIN in (p / "README.md").read_text())
+    return sorted(
+        p
+        for p in [*ROOT.glob("modules/*"), *ROOT.glob("environments/*")]
+        if p.is_dir() and (p / "README.md").exists() and BEGIN in (p / "README.md").read_text()
+    )
 
 
 def updated_readme(module_dir: Path) -> tuple[str, str]:
     readme = (module_dir / "README.md").read_text()
-    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", lambda _m: render(module_dir), readme,
-                 flags=re.S)
+    new = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n?", lambda _m: render(module_dir), readme, flags=re.S)
     return readme, new
 
 
@@ -165,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check and stale:
         print("tfdocs: out of date (run `make docs`): " + ", ".join(map(str, stale)))
         return 1
-    print(f"tfdocs: {'checked' if args.check else 'wrote'} {len(documented_dirs())} README(s)"
-          + (f", updated {len(stale)}" if stale and not args.check else ""))
+    print(
+        f"tfdocs: {'checked' if args.check else 'wrote'} {len(documented_dirs())} README(s)"
+        + (f", updated {len(stale)}" if stale and not args.check else "")
+    )
     return 0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda_src"))
 
-from sleepwake.tokens import TokenError, TokenStore  # noqa: E402
+from sleepwake.gateway.tokens import TokenError, TokenStore  # noqa: E402
 
 TABLE_OUTPUT = "gateway_tokens_table_name"
 
@@ -33,8 +33,9 @@ def terraform_output(env: str, name: str, terraform: str) -> str:
         raise SystemExit(f"no environment {env!r} under environments/")
     result = subprocess.run([terraform, f"-chdir={root}", "output", "-raw", name], capture_output=True, text=True)
     if result.returncode != 0 or not result.stdout.strip():
-        raise SystemExit(f"could not read output {name!r} of environments/{env} (is the gateway applied?): "
-                         f"{result.stderr.strip()}")
+        raise SystemExit(
+            f"could not read output {name!r} of environments/{env} (is the gateway applied?): {result.stderr.strip()}"
+        )
     return result.stdout.strip()
 
 
@@ -62,8 +63,12 @@ def main(argv: list[str] | None = None, *, now: float | None = None) -> int:
                 parser.error("--expires-days must be between 1 and 3650")
             expires = now + args.expires_days * 86400 if args.expires_days else None
             token = store.create(args.name, now=now, expires_at=expires)
-            print(f"token {args.name!r} created" + (f", expires in {args.expires_days} days" if expires else "")
-                  + ". It is shown once and stored only as a hash; keep it in a secret store:", file=sys.stderr)
+            print(
+                f"token {args.name!r} created"
+                + (f", expires in {args.expires_days} days" if expires else "")
+                + ". It is shown once and stored only as a hash; keep it in a secret store:",
+                file=sys.stderr,
+            )
             print(token)
             return 0
         if args.command == "list":

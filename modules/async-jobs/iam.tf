@@ -121,7 +121,7 @@ resource "aws_iam_role_policy" "this" {
   policy = each.key == "trigger" ? data.aws_iam_policy_document.trigger.json : data.aws_iam_policy_document.notify.json
 }
 
-# For applications: upload inputs, read their status and their results. (sleepwake.async_jobs.upload_input,
+# For applications: upload inputs, read their status and their results. (sleepwake.asyncjobs.jobs.upload_input,
 # status and read_output need exactly this.)
 data "aws_iam_policy_document" "app" {
   statement {

@@ -49,6 +49,6 @@ output "app_policy_json" {
 }
 
 output "lambda_environment" {
-  description = "The SLEEPWAKE_ASYNC_* environment of the functions; an application using sleepwake.async_jobs needs SLEEPWAKE_ASYNC_TABLE_NAME from it."
+  description = "The SLEEPWAKE_ASYNC_* environment of the functions; an application using sleepwake.asyncjobs.jobs needs SLEEPWAKE_ASYNC_TABLE_NAME from it."
   value       = local.lambda_environment
 }

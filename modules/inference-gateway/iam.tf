@@ -251,7 +251,7 @@ resource "aws_iam_role_policy" "replay_control" {
 }
 
 # ---- for application code ------------------------------------------------------------------------------------
-# IAM auth: execute-api:Invoke on this API's routes. Direct calls (sleepwake.client without the gateway): the
+# IAM auth: execute-api:Invoke on this API's routes. Direct calls (sleepwake_client.client without the gateway): the
 # endpoint itself. With token auth only the token matters; the policy is still harmless to attach.
 data "aws_iam_policy_document" "invoke" {
   statement {

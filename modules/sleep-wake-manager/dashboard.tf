@@ -1,11 +1,11 @@
 # One dashboard per manager, built only from what exists anyway: SageMaker's own Invocations metric, the
-# manager's Lambda metrics and the manager's JSON log lines (sleepwake.observability). No custom metrics:
+# manager's Lambda metrics and the manager's JSON log lines (sleepwake.common.observability). No custom metrics:
 # one per endpoint would cost $0.30 a month each, forever, for numbers the logs already hold.
 locals {
   dashboard_name = "${var.name}-sleepwake"
 
   # Logs Insights reads the manager's JSON lines: `message` is the event, `endpoint_name` comes from the log
-  # context, the rest are the fields passed to log_event (see sleepwake.manager and sleepwake.notify).
+  # context, the rest are the fields passed to log_event (see sleepwake.manager.service and sleepwake.aws.notify).
   dashboard_log_source = "SOURCE '${local.log_group_name}'"
 
   dashboard_queries = {

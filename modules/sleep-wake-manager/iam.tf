@@ -323,7 +323,7 @@ data "aws_iam_policy_document" "invoke_manager" {
   }
 }
 
-# For application code that records its requests (sleepwake.activity.ActivityRecorder, sleepwake.client): it may
+# For application code that records its requests (sleepwake.manager.activity.ActivityRecorder, sleepwake_client.client): it may
 # mark a request in flight (`busy_until`, refused while `deleting_since` is set: hence the read of that one
 # attribute), move `last_activity` forward and add to `request_count` on the records of the managed endpoints,
 # and touch nothing else in the table. In fleet mode the

@@ -79,7 +79,7 @@ output "invoke_manager_policy_json" {
 }
 
 output "record_activity_policy_json" {
-  description = "IAM policy document (JSON) letting application code record its requests (in-flight mark, last_activity, request count; nothing else) on the managed endpoints' records, as sleepwake.client and ActivityRecorder do; attach it with invoke_manager_policy_json."
+  description = "IAM policy document (JSON) letting application code record its requests (in-flight mark, last_activity, request count; nothing else) on the managed endpoints' records, as sleepwake_client.client and ActivityRecorder do; attach it with invoke_manager_policy_json."
   value       = data.aws_iam_policy_document.record_activity.json
 }
 

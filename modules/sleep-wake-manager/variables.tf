@@ -64,7 +64,7 @@ variable "endpoints" {
     error_message = "Each endpoint may carry at most 40 tags, and tag keys must not start with aws:."
   }
 
-  # keep_warm: the grammar of sleepwake.schedule, as one RE2 regex (sleepwake.schedule.KEEP_WARM_PATTERN):
+  # keep_warm: the grammar of sleepwake.domain.schedule, as one RE2 regex (sleepwake.domain.schedule.KEEP_WARM_PATTERN):
   # windows separated by ";", each `DAYS HH:MM-HH:MM [ZONE]`; DAYS is daily, a day, a range or a comma list
   # (Mon..Sun, case-insensitive); two-digit hours and minutes, the end may be 24:00. Whether the zone exists is
   # the next validation. tests/terraform/test_manager_module.py holds both to KeepWarm.parse over good and bad
@@ -144,7 +144,7 @@ variable "schedule_expression" {
 
 variable "policy" {
   type        = string
-  description = "Idle policy deciding when to sleep and when to pre-warm (sleepwake.policy; compare them on your own traffic with `python -m sleepwake.simulate`): `adaptive` learns each endpoint's idle gaps (sleeps when the next request is predictably far, pre-warms before it), `fixed` sleeps after `idle_timeout_minutes`, `breakeven` after the wake's cost in minutes, `always-on` never; also the presets `fixed-15-15` and `alarm-3x5+5`."
+  description = "Idle policy deciding when to sleep and when to pre-warm (sleepwake.domain.policy; compare them on your own traffic with `python -m sleepwake_sim.simulate`): `adaptive` learns each endpoint's idle gaps (sleeps when the next request is predictably far, pre-warms before it), `fixed` sleeps after `idle_timeout_minutes`, `breakeven` after the wake's cost in minutes, `always-on` never; also the presets `fixed-15-15` and `alarm-3x5+5`."
   default     = "adaptive"
 
   validation {

@@ -18,5 +18,5 @@ def test_every_wildcard_resource_has_its_reason_just_above():
     lines = (MODULE / "iam.tf").read_text().splitlines()
     for number, line in enumerate(lines):
         if re.search(r'resources\s+=\s+\[.*("\*"|/\*")', line):
-            above = "\n".join(lines[max(0, number - 4):number])
+            above = "\n".join(lines[max(0, number - 4) : number])
             assert "#" in above, f"iam.tf:{number + 1}: a wildcard without a reason: {line.strip()}"

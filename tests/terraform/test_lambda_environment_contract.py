@@ -12,15 +12,17 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
-from collections.abc import Mapping
-from typing import Any, Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import pytest
-
 from terraform_support import REPO, require_terraform, terraform
 
-from sleepwake import async_settings, gateway_settings, settings
-from sleepwake.gateway import Gateway, Services
+from sleepwake.asyncjobs import settings as async_settings
+from sleepwake.domain import settings
+from sleepwake.gateway import settings as gateway_settings
+from sleepwake.gateway.service import Gateway
+from sleepwake.gateway.services import Services
 
 ROOT = REPO / "environments" / "dev"
 NAME = "sleepwake-dev"  # environments/dev/terraform.tfvars
@@ -62,10 +64,10 @@ LOADERS: dict[str, Callable[[Mapping[str, str]], dict[str, Any]]] = {
     "sleepwake.handlers.manager.handler": _manager,
     "sleepwake.handlers.gateway.handler": _gateway,
     "sleepwake.handlers.replay.handler": _gateway,
-    "sleepwake.handlers.replay_control.handler":
-        lambda env: {"replay_control": gateway_settings.load_replay_control_settings(env)},
-    "sleepwake.handlers.authorizer.handler":
-        lambda env: {"authorizer": gateway_settings.load_authorizer_settings(env)},
+    "sleepwake.handlers.replay_control.handler": lambda env: {
+        "replay_control": gateway_settings.load_replay_control_settings(env)
+    },
+    "sleepwake.handlers.authorizer.handler": lambda env: {"authorizer": gateway_settings.load_authorizer_settings(env)},
     "sleepwake.handlers.async_trigger.handler": lambda env: {"async": async_settings.load_async_settings(env)},
     "sleepwake.handlers.async_notify.handler": lambda env: {"async": async_settings.load_async_settings(env)},
 }
@@ -114,15 +116,22 @@ def handlers(plan: dict) -> list[str]:
 
 
 def test_each_mode_plans_the_functions_it_needs(plans):
-    assert handlers(plans["realtime"]) == sorted([
-        "sleepwake.handlers.manager.handler", "sleepwake.handlers.gateway.handler",
-        "sleepwake.handlers.replay.handler", "sleepwake.handlers.replay_control.handler",
-        "sleepwake.handlers.authorizer.handler"])
+    assert handlers(plans["realtime"]) == sorted(
+        [
+            "sleepwake.handlers.manager.handler",
+            "sleepwake.handlers.gateway.handler",
+            "sleepwake.handlers.replay.handler",
+            "sleepwake.handlers.replay_control.handler",
+            "sleepwake.handlers.authorizer.handler",
+        ]
+    )
     # IAM auth: no authorizer.
     assert "sleepwake.handlers.authorizer.handler" not in handlers(plans["realtime_fleet_iam_keep_warm_notifications"])
     assert handlers(plans["serverless"]) == []
-    assert handlers(plans["async"]) == ["sleepwake.handlers.async_notify.handler",
-                                        "sleepwake.handlers.async_trigger.handler"]
+    assert handlers(plans["async"]) == [
+        "sleepwake.handlers.async_notify.handler",
+        "sleepwake.handlers.async_trigger.handler",
+    ]
 
 
 @pytest.mark.parametrize("run", ["realtime", "realtime_fleet_iam_keep_warm_notifications", "async"])
@@ -181,10 +190,16 @@ def test_the_async_functions_watch_the_endpoints_inputs(plans):
 
 
 def test_the_api_plans_exactly_the_gateways_routes(plans):
-    routes = sorted(change["change"]["after"]["route_key"] for change in plans["realtime"]["resource_changes"]
-                    if change["type"] == "aws_apigatewayv2_route")
-    env = next(f["environment"] for f in lambdas(plans["realtime"]).values()
-               if f["handler"] == "sleepwake.handlers.gateway.handler")
+    routes = sorted(
+        change["change"]["after"]["route_key"]
+        for change in plans["realtime"]["resource_changes"]
+        if change["type"] == "aws_apigatewayv2_route"
+    )
+    env = next(
+        f["environment"]
+        for f in lambdas(plans["realtime"]).values()
+        if f["handler"] == "sleepwake.handlers.gateway.handler"
+    )
     gateway = Gateway.from_env(env)
     served = {f"{method} {path}" for path, methods in gateway._routes.items() for method in methods}
     served.add("GET /requests/{id}")  # matched by REQUEST_PATH_RE before the table

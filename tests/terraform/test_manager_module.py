@@ -8,7 +8,7 @@ in the module's source terms:
   and nothing may delete a configuration or a model;
 - every wildcard resource in a policy document has its reason in a comment just above it (read from the raw
   text, so a future wildcard without a reason fails here);
-- the plan-time keep_warm validation regex accepts exactly what sleepwake.schedule.KeepWarm.parse accepts
+- the plan-time keep_warm validation regex accepts exactly what sleepwake.domain.schedule.KeepWarm.parse accepts
   (checked with Python's re and, where a terraform binary exists, with Terraform's own RE2 `regex()`);
 - the dashboard's Logs Insights queries read fields the manager really logs (a wake/sleep cycle on moto).
 """
@@ -92,7 +92,8 @@ def test_fleet_delete_requires_the_opt_in_tag_on_the_endpoint():
 def test_fleet_create_and_tagging_require_the_opt_in_tag_in_the_request():
     opt_in = ("StringEquals", ["${statement.value.tag_value}"])
     on_wildcard_endpoints = [
-        s for s in manager_statements()
+        s
+        for s in manager_statements()
         if {"sagemaker:CreateEndpoint", "sagemaker:AddTags"} & set(s["actions"])
         and "${local.sagemaker_arn_prefix}:endpoint/*" in as_list(s["resources"])
     ]
@@ -181,13 +182,18 @@ def test_every_wildcard_resource_has_a_comment_just_above_it():
         problems += [f"{path.name} {m}" for m in missing]
     assert problems == [], "wildcard resources need their reason in a comment on the line above"
     # The raw scan saw every wildcard the parser sees (none hides in a form the scan misses).
-    parsed = sum(1 for doc in policy_documents().values() for s in doc
-                 for r in as_list(s.get("resources", [])) + as_list(s.get("not_resources", [])) if wildcard(r))
+    parsed = sum(
+        1
+        for doc in policy_documents().values()
+        for s in doc
+        for r in as_list(s.get("resources", [])) + as_list(s.get("not_resources", []))
+        if wildcard(r)
+    )
     assert total == parsed and total >= 8
 
 
 def test_the_wildcard_scan_flags_a_wildcard_without_a_reason():
-    text = textwrap.dedent('''\
+    text = textwrap.dedent("""\
         data "aws_iam_policy_document" "x" {
           statement {
             # SageMaker has no resource-level permissions for ListEndpoints.
@@ -200,15 +206,15 @@ def test_the_wildcard_scan_flags_a_wildcard_without_a_reason():
             ]
           }
         }
-        ''')
-    assert wildcard_resources_without_reason(text) == (2, ['line 8: resources = ['])
+        """)
+    assert wildcard_resources_without_reason(text) == (2, ["line 8: resources = ["])
 
 
 # ---------------------------------------------------------------------------------------------------------
 # keep_warm: plan-time validation == KeepWarm.parse
 # ---------------------------------------------------------------------------------------------------------
 
-# Accepted by KeepWarm.parse: every form of its grammar (sleepwake/schedule.py docstring), beyond its own
+# Accepted by KeepWarm.parse: every form of its grammar (sleepwake/domain/schedule.py docstring), beyond its own
 # VALID_EXAMPLES which are added below.
 KEEP_WARM_GOOD = [
     "Sun\t23:59-24:00\tUTC",
@@ -253,7 +259,7 @@ KEEP_WARM_RE2_STRICTER = ["Mon-Fri\u00a009:00-18:00", "Mon-Fri\u200309:00-18:00"
 
 
 def _schedule_examples() -> tuple[list[str], list[str]]:
-    from sleepwake import schedule
+    from sleepwake.domain import schedule
 
     return list(getattr(schedule, "VALID_EXAMPLES", ())), list(getattr(schedule, "INVALID_EXAMPLES", ()))
 
@@ -273,7 +279,7 @@ def _hcl_unescape(literal: str) -> str:
             index += 2
             continue
         if literal.startswith(("$${", "%%{"), index):
-            out.append(literal[index + 1:index + 3])
+            out.append(literal[index + 1 : index + 3])
             index += 3
             continue
         out.append(char)
@@ -285,10 +291,10 @@ def _endpoints_validations() -> list[tuple[str, str]]:
     """(raw condition text, error_message) of each validation of variable "endpoints", from the source text."""
     text = (MODULE / "variables.tf").read_text()
     start = text.index('variable "endpoints" {')
-    body = text[start:text.index('\nvariable "', start + 1)]
+    body = text[start : text.index('\nvariable "', start + 1)]
     out = []
     for match in re.finditer(r"^  validation \{\n", body, re.M):
-        block = body[match.end():]
+        block = body[match.end() :]
         condition = re.search(r"^    condition\s*=\s*", block, re.M)
         message = re.search(r'^    error_message\s*=\s*"((?:[^"\\]|\\.)*)"', block, re.M)
         out.append((_balanced(block, condition.end()).strip(), _hcl_unescape(message.group(1))))
@@ -333,7 +339,7 @@ def validation_accepts(sample: str) -> bool:
 
 
 def parse_accepts(sample: str) -> bool:
-    from sleepwake.schedule import KeepWarm
+    from sleepwake.domain.schedule import KeepWarm
 
     try:
         KeepWarm.parse(sample)
@@ -349,9 +355,9 @@ def test_keep_warm_samples_are_classified_by_the_python_parser_as_listed():
 
 
 def test_keep_warm_grammar_regex_is_the_schedule_modules_pattern():
-    from sleepwake.schedule import KEEP_WARM_PATTERN
+    from sleepwake.domain.schedule import KEEP_WARM_PATTERN
 
-    assert grammar_regex() == KEEP_WARM_PATTERN, "copy sleepwake.schedule.KEEP_WARM_PATTERN into variables.tf"
+    assert grammar_regex() == KEEP_WARM_PATTERN, "copy sleepwake.domain.schedule.KEEP_WARM_PATTERN into variables.tf"
 
 
 def test_keep_warm_grammar_regex_accepts_what_the_parser_accepts_and_refuses_its_syntax_errors():
@@ -393,8 +399,16 @@ def _terraform() -> str | None:
 
 
 def _hcl_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") \
-        .replace("${", "$${").replace("%{", "%%{") + '"'
+    return (
+        '"'
+        + value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\t", "\\t")
+        .replace("${", "$${")
+        .replace("%{", "%%{")
+        + '"'
+    )
 
 
 @pytest.mark.skipif(_terraform() is None, reason="no terraform binary (install Terraform 1.11.4, .terraform-version)")
@@ -403,12 +417,28 @@ def test_keep_warm_validations_mean_the_same_in_terraform(tmp_path: Path):
     validations = keep_warm_validations()
     samples = KEEP_WARM_GOOD + KEEP_WARM_BAD + KEEP_WARM_RE2_STRICTER
     zones = "[" + ", ".join(_hcl_string(z) for z in time_zones()) + "]"
-    conditions = [validations[k][0].replace("var.endpoints", "{ x = { keep_warm = sample } }")
-                  .replace("local.keep_warm_time_zones", zones) for k in ("grammar", "zone")]
-    expression = ("[for sample in [" + ", ".join(_hcl_string(s) for s in samples) + "] : ["
-                  + ", ".join(" ".join(c.split()) for c in conditions) + "]]")
-    result = subprocess.run([_terraform(), "console"], input=expression + "\n", capture_output=True, text=True,
-                            cwd=tmp_path, timeout=300, env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull})
+    conditions = [
+        validations[k][0]
+        .replace("var.endpoints", "{ x = { keep_warm = sample } }")
+        .replace("local.keep_warm_time_zones", zones)
+        for k in ("grammar", "zone")
+    ]
+    expression = (
+        "[for sample in ["
+        + ", ".join(_hcl_string(s) for s in samples)
+        + "] : ["
+        + ", ".join(" ".join(c.split()) for c in conditions)
+        + "]]"
+    )
+    result = subprocess.run(
+        [_terraform(), "console"],
+        input=expression + "\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull},
+    )
     assert result.returncode == 0, result.stderr
     answers = [a == "true" for a in re.findall(r"\b(true|false)\b", result.stdout)]
     assert len(answers) == 2 * len(samples), result.stdout
@@ -445,7 +475,7 @@ def _flatten(line: dict, prefix: str = "") -> set[str]:
 def manager_log_lines(platform) -> list[dict]:
     """The JSON lines a wake, a tick to ready and an idle sleep write, as CloudWatch Logs would receive them."""
     from conftest import ENDPOINT
-    from sleepwake.observability import configure_logging, log_context
+    from sleepwake.common.observability import configure_logging, log_context
 
     configure_logging("INFO")
     buffer = io.StringIO()
@@ -482,8 +512,8 @@ def test_dashboard_queries_read_fields_the_manager_logs(manager_log_lines):
     create, delete = by_message["create_endpoint"], by_message["delete_endpoint"]
     assert all("endpoint_name" in line for line in create + delete)
     # The wake/sleep counts look for these exact substrings in the raw line (@message).
-    assert '\'"created": true\'' in queries["wakes_and_sleeps"]
-    assert '\'"deleted": true\'' in queries["wakes_and_sleeps"]
+    assert "'\"created\": true'" in queries["wakes_and_sleeps"]
+    assert "'\"deleted\": true'" in queries["wakes_and_sleeps"]
     assert ['"created": true' in raw for raw in raw_by_message["create_endpoint"]] == [True]
     assert ['"deleted": true' in raw for raw in raw_by_message["delete_endpoint"]] == [True]
 

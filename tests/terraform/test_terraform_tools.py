@@ -17,8 +17,11 @@ COVERAGE = REPO / "tools" / "tf_validation_coverage.py"
 
 def _module_copy(tmp_path: Path) -> Path:
     copy = tmp_path / "serverless-endpoint"
-    shutil.copytree(REPO / "modules" / "serverless-endpoint", copy,
-                    ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "tests"))
+    shutil.copytree(
+        REPO / "modules" / "serverless-endpoint",
+        copy,
+        ignore=shutil.ignore_patterns(".terraform", ".terraform.lock.hcl", "tests"),
+    )
     return copy
 
 
@@ -31,11 +34,13 @@ def test_validate_passes_on_a_module_and_fails_on_a_broken_copy(tmp_path):
     copy = _module_copy(tmp_path)
     assert _validate(copy).returncode == 0
 
-    (copy / "broken.tf").write_text(textwrap.dedent('''\
+    (copy / "broken.tf").write_text(
+        textwrap.dedent("""\
         resource "aws_sns_topic" "broken" {
           nmae = "a misspelt argument"
         }
-        '''))
+        """)
+    )
     result = _validate(copy)
     assert result.returncode != 0
     assert "FAIL" in result.stdout and "terraform validate" in result.stdout
@@ -53,8 +58,13 @@ def test_validate_fails_when_init_fails(tmp_path):
 
 
 def test_without_terraform_the_check_says_what_is_missing_in_one_line():
-    result = subprocess.run([str(REPO / "tools" / "terraform.sh"), "--check"], capture_output=True, text=True,
-                            env={**os.environ, "TERRAFORM": "terraform-not-installed-here"}, timeout=60)
+    result = subprocess.run(
+        [str(REPO / "tools" / "terraform.sh"), "--check"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TERRAFORM": "terraform-not-installed-here"},
+        timeout=60,
+    )
     assert result.returncode == 3
     assert result.stdout.count("\n") == 1
     assert result.stdout.startswith("Terraform tests skipped: no terraform binary (install Terraform 1.11.4")
@@ -66,7 +76,8 @@ def _coverage(*directories: Path) -> subprocess.CompletedProcess:
 
 def test_the_coverage_script_lists_validation_blocks_no_run_expects_to_fail(tmp_path):
     (tmp_path / "tests").mkdir()
-    (tmp_path / "variables.tf").write_text(textwrap.dedent('''\
+    (tmp_path / "variables.tf").write_text(
+        textwrap.dedent("""\
         variable "size" {
           type = number
           validation {
@@ -78,15 +89,17 @@ def test_the_coverage_script_lists_validation_blocks_no_run_expects_to_fail(tmp_
             error_message = "At most 10."
           }
         }
-        '''))
+        """)
+    )
     runs = tmp_path / "tests" / "validations.tftest.hcl"
     runs.write_text('run "too_small" {\n  variables {\n    size = 0\n  }\n  expect_failures = [var.size]\n}\n')
     result = _coverage(tmp_path)
     assert result.returncode == 1
     assert "var.size has 2 validation block(s) but 1 run(s) expecting it to fail" in result.stdout
 
-    runs.write_text(runs.read_text() + 'run "too_large" {\n  variables {\n    size = 11\n  }\n'
-                    '  expect_failures = [var.size]\n}\n')
+    runs.write_text(
+        runs.read_text() + 'run "too_large" {\n  variables {\n    size = 11\n  }\n  expect_failures = [var.size]\n}\n'
+    )
     assert _coverage(tmp_path).returncode == 0
 
 

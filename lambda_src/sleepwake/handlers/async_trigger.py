@@ -12,11 +12,11 @@ import functools
 import logging
 from typing import Any
 
-from ..async_events import BadEvent, parse_s3_event
-from ..async_jobs import AsyncJobs
-from ..async_settings import AsyncSettings, load_async_settings
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..settings import SettingsError
+from sleepwake.asyncjobs.events import BadEvent, parse_s3_event
+from sleepwake.asyncjobs.jobs import AsyncJobs
+from sleepwake.asyncjobs.settings import AsyncSettings, load_async_settings
+from sleepwake.common.errors import SettingsError
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
 
 log = get_logger("handlers.async_trigger")
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..clock import SystemClock
-from ..gateway_settings import load_authorizer_settings
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..parsing import clip
-from ..tokens import TokenAuthorizer, TokenStore, bearer_token
+from sleepwake.common.clock import SystemClock
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.parsing import clip
+from sleepwake.gateway.settings import load_authorizer_settings
+from sleepwake.gateway.tokens import TokenAuthorizer, TokenStore, bearer_token
 
 log = get_logger("handlers.authorizer")
 
@@ -36,8 +37,9 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     event = event if isinstance(event, Mapping) else {}
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None
-    with log_context(request_id=request_id if isinstance(request_id, str) else getattr(context, "aws_request_id",
-                                                                                       None)):
+    with log_context(
+        request_id=request_id if isinstance(request_id, str) else getattr(context, "aws_request_id", None)
+    ):
         headers, identity = event.get("headers"), event.get("identitySource")
         problem = None
         if headers is not None and not isinstance(headers, Mapping):
@@ -50,7 +52,13 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             return {"isAuthorized": False}
         decision = _authorizer().decide(bearer_token(headers, identity))
         route = event.get("routeKey")
-        log_event(log, "authorization", logging.INFO if decision.allowed else logging.WARNING,
-                  allowed=decision.allowed, reason=decision.reason, token_name=decision.name,
-                  route=clip(route) if isinstance(route, str) else None)
+        log_event(
+            log,
+            "authorization",
+            logging.INFO if decision.allowed else logging.WARNING,
+            allowed=decision.allowed,
+            reason=decision.reason,
+            token_name=decision.name,
+            route=clip(route) if isinstance(route, str) else None,
+        )
         return decision.simple_response()

@@ -1,6 +1,6 @@
 """Entry point of the inference gateway Lambda behind the HTTP API: `sleepwake.handlers.gateway.handler`.
 
-Turns an API Gateway HTTP API event (payload format 2.0) into an `HttpRequest`, lets `sleepwake.gateway.Gateway`
+Turns an API Gateway HTTP API event (payload format 2.0) into an `HttpRequest`, lets `sleepwake.gateway.service.Gateway`
 answer it, and turns the `HttpResponse` back into the proxy answer. Never logs headers or bodies (the
 Authorization header carries a token).
 """
@@ -11,18 +11,15 @@ import base64
 import binascii
 import functools
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..gateway import Gateway, HttpRequest, HttpResponse, error_response, is_text
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..parsing import echo
-from ..settings import SettingsError
+from sleepwake.common.errors import BadEvent, SettingsError
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.parsing import echo
+from sleepwake.gateway.service import Gateway, HttpRequest, HttpResponse, error_response, is_text
 
 log = get_logger("handlers.gateway")
-
-
-class BadEvent(ValueError):
-    pass
 
 
 @functools.lru_cache(maxsize=1)
@@ -51,12 +48,14 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
                 response = _gateway().handle(request)
             except SettingsError as exc:
                 log_event(log, "misconfigured", logging.ERROR, error=str(exc))
-                response = error_response(500, f"the gateway is misconfigured; its logs say why (request id "
-                                               f"{request_id})")
-            except Exception:  # noqa: BLE001 - logged with the traceback; the caller gets a request id, no internals
+                response = error_response(
+                    500, f"the gateway is misconfigured; its logs say why (request id {request_id})"
+                )
+            except Exception:
                 log.exception("unhandled error", extra={"fields": {}})
-                response = error_response(500, f"internal error; the gateway's logs have the details (request id "
-                                               f"{request_id})")
+                response = error_response(
+                    500, f"internal error; the gateway's logs have the details (request id {request_id})"
+                )
             log_event(log, "answered", status=response.status, body_bytes=len(request.body))
             return to_proxy(response)
 
@@ -92,21 +91,22 @@ def to_request(event: Any) -> HttpRequest:
     headers = {}
     for name, value in raw_headers.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise BadEvent(f"headers must map names to strings; {echo(name)} maps to a "
-                           f"{type(value).__name__}")
+            raise BadEvent(f"headers must map names to strings; {echo(name)} maps to a {type(value).__name__}")
         headers[name.lower()] = value
     encoded = event.get("isBase64Encoded", False)
     if encoded is None:
         encoded = False
     if not isinstance(encoded, bool):
-        raise BadEvent(f"isBase64Encoded must be true or false, got {echo(encoded, as_json=True)} "
-                       f"({type(encoded).__name__})")
+        raise BadEvent(
+            f"isBase64Encoded must be true or false, got {echo(encoded, as_json=True)} ({type(encoded).__name__})"
+        )
     raw = event.get("body")
     if raw is None:
         body = b""
     elif not isinstance(raw, str):
-        raise BadEvent(f"body must be a string (the request body, base64 when isBase64Encoded), got "
-                       f"{type(raw).__name__}")
+        raise BadEvent(
+            f"body must be a string (the request body, base64 when isBase64Encoded), got {type(raw).__name__}"
+        )
     elif encoded:
         try:
             body = base64.b64decode(raw, validate=True)
@@ -118,8 +118,9 @@ def to_request(event: Any) -> HttpRequest:
         except UnicodeEncodeError:
             raise BadEvent("the body is not valid text (unpaired surrogates)") from None
     request_id = request_context.get("requestId")
-    return HttpRequest(method, path, headers, body, request_id if isinstance(request_id, str) else None,
-                       caller_of(request_context))
+    return HttpRequest(
+        method, path, headers, body, request_id if isinstance(request_id, str) else None, caller_of(request_context)
+    )
 
 
 def caller_of(request_context: Mapping[str, Any]) -> str | None:
@@ -141,9 +142,17 @@ def to_proxy(response: HttpResponse) -> dict[str, Any]:
     headers = {"content-type": response.content_type, **{k.lower(): v for k, v in response.headers.items()}}
     if is_text(response.content_type):
         try:
-            return {"statusCode": response.status, "headers": headers, "body": response.body.decode("utf-8"),
-                    "isBase64Encoded": False}
+            return {
+                "statusCode": response.status,
+                "headers": headers,
+                "body": response.body.decode("utf-8"),
+                "isBase64Encoded": False,
+            }
         except UnicodeDecodeError:
             pass
-    return {"statusCode": response.status, "headers": headers,
-            "body": base64.b64encode(response.body).decode("ascii"), "isBase64Encoded": True}
+    return {
+        "statusCode": response.status,
+        "headers": headers,
+        "body": base64.b64encode(response.body).decode("ascii"),
+        "isBase64Encoded": True,
+    }

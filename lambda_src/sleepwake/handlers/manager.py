@@ -6,10 +6,11 @@ import functools
 import logging
 from typing import Any
 
-from ..events import BadEvent, Command, parse
-from ..manager import Manager
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..settings import SettingsError, load_settings
+from sleepwake.common.errors import BadEvent, SettingsError
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.domain.settings import load_settings
+from sleepwake.manager.events import Command, parse
+from sleepwake.manager.service import Manager
 
 log = get_logger("handlers.manager")
 
@@ -64,11 +65,18 @@ def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
             manager.spec(command.endpoint_name)
         except SettingsError:
             # Neither declared nor opted in: not ours to touch.
-            return {"ok": True, "ignored": True, "endpoint_name": command.endpoint_name,
-                    "message": "not a managed endpoint"}
+            return {
+                "ok": True,
+                "ignored": True,
+                "endpoint_name": command.endpoint_name,
+                "message": "not a managed endpoint",
+            }
         return manager.on_state_change(command.endpoint_name, command.reported_status)
-    if command.kind == "status" and command.endpoint_name is None and (
-            manager.settings.fleet_enabled or len(manager.settings.endpoints) != 1):
+    if (
+        command.kind == "status"
+        and command.endpoint_name is None
+        and (manager.settings.fleet_enabled or len(manager.settings.endpoints) != 1)
+    ):
         return manager.status_all()
     name = command.endpoint_name or _only_endpoint(manager)
     manager.spec(name)  # raises SettingsError naming what is managed

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..replay import Replayer
+from sleepwake.common.errors import BadEvent
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.gateway.replay import Replayer
 
 log = get_logger("handlers.replay")
-
-
-class BadEvent(ValueError):
-    pass
 
 
 @functools.lru_cache(maxsize=1)

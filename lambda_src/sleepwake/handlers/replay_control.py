@@ -10,12 +10,12 @@ import functools
 import logging
 from typing import Any
 
-from ..endpoints import SageMakerEndpoints
-from ..events import BadEvent, parse
-from ..gateway_settings import load_replay_control_settings
-from ..observability import configure_logging, get_logger, log_context, log_event, setup_tracing
-from ..replay import ReplayControl, ReplaySwitch
-from ..settings import SettingsError
+from sleepwake.aws.endpoints import SageMakerEndpoints
+from sleepwake.common.errors import BadEvent, SettingsError
+from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.gateway.replay import ReplayControl, ReplaySwitch
+from sleepwake.gateway.settings import load_replay_control_settings
+from sleepwake.manager.events import parse
 
 log = get_logger("handlers.replay_control")
 
@@ -37,15 +37,21 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         try:
             command = parse(event)
             if command.kind not in ("tick", "state-change"):
-                raise BadEvent(f"the replay switch takes SageMaker state-change and scheduled events, not the "
-                               f"{command.kind!r} action")
+                raise BadEvent(
+                    f"the replay switch takes SageMaker state-change and scheduled events, not the "
+                    f"{command.kind!r} action"
+                )
             control = _control()
         except (BadEvent, SettingsError) as exc:
             log_event(log, "rejected event", logging.WARNING, error=str(exc))
             return {"ok": False, "error": str(exc)}
         if command.kind == "state-change" and command.endpoint_name != control.endpoint_name:
-            return {"ok": True, "ignored": True, "endpoint_name": command.endpoint_name,
-                    "message": "not this gateway's endpoint"}
+            return {
+                "ok": True,
+                "ignored": True,
+                "endpoint_name": command.endpoint_name,
+                "message": "not this gateway's endpoint",
+            }
         reason = "schedule" if command.kind == "tick" else f"state change to {command.reported_status}"
         with log_context(endpoint_name=control.endpoint_name):
             return control.reconcile(reason)

@@ -1,0 +1,1 @@
+"""Async inference jobs: S3 input -> InvokeEndpointAsync -> SageMaker's SNS result -> a job status."""
