@@ -232,6 +232,14 @@ def test_the_whole_round_trip_an_app_makes(async_platform, lambda_context):
     assert json.loads(read_output(seen["output_location"])) == {"default": "response"}
 
 
-def test_upload_refuses_a_key_the_trigger_would_not_see(async_platform):
-    with pytest.raises(ValueError, match="not under the input prefix"):
-        upload_input(b"{}", bucket=INPUT_BUCKET, prefix="inputs/", key="elsewhere/x.json")
+def test_an_upload_key_is_a_name_under_the_input_prefix(async_platform):
+    # the name under the prefix, as an app thinks of it; a key already under the prefix is kept as it is
+    assert upload_input(b"{}", bucket=INPUT_BUCKET, prefix="inputs/", key="batch-7/x.json")["key"] == (
+        "inputs/batch-7/x.json"
+    )
+    assert upload_input(b"{}", bucket=INPUT_BUCKET, prefix="inputs/", key="inputs/y.json")["key"] == "inputs/y.json"
+    for bad in ("", "/", "/abs.json", "a//b.json"):
+        with pytest.raises(ValueError, match="not an object name"):
+            upload_input(b"{}", bucket=INPUT_BUCKET, prefix="inputs/", key=bad)
+    stored = aws.client("s3").list_objects_v2(Bucket=INPUT_BUCKET)["Contents"]
+    assert sorted(o["Key"] for o in stored) == ["inputs/batch-7/x.json", "inputs/y.json"]

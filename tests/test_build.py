@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import boto3
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,11 +62,45 @@ def test_every_handler_imports_from_the_zip_alone(two_builds, tmp_path):
         + ["import aws_xray_sdk.core"]
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # -S: no site-packages (so not the editable install of lambda_src); boto3 comes from the runtime, as in Lambda
+    runtime = str(Path(boto3.__file__).parent.parent)
     result = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(tmp_path)!r}); {code}"],
+        [sys.executable, "-I", "-S", "-c", f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {runtime!r}]; {code}"],
         capture_output=True,
         text=True,
         env=env,
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
+
+
+def _distribution(requirement: str) -> str:
+    return requirement.split("==")[0].strip().lower().replace("-", "_")
+
+
+def test_the_zip_holds_the_lambda_package_and_its_runtime_dependencies_only(two_builds):
+    archive = zipfile.ZipFile(two_builds[2])
+    names = archive.namelist()
+    wanted = {
+        _distribution(line)
+        for line in (ROOT / "lambda_src" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    records = {n.split("-")[0].lower(): n for n in names if n.endswith(".dist-info/RECORD")}
+    assert set(records) == wanted, "exactly the pinned runtime dependencies, each with its metadata"
+    owned = {row.split(",")[0] for record in records.values() for row in archive.read(record).decode().splitlines()}
+    strays = [n for n in names if not n.startswith("sleepwake/") and n not in owned]
+    assert strays == [], "every file is the package's or a pinned dependency's"
+    # nothing offline: no simulator, trace reader, emulator driver, app client or test double
+    assert not [n for n in names if n.startswith(("sleepwake_sim/", "sleepwake_client/", "tests/"))]
+    package = {n: archive.read(n).decode() for n in names if n.startswith("sleepwake/") and n.endswith(".py")}
+    for double in (
+        "class FakeClock",
+        "class SimulatedRuntime",
+        "class SimulatedLifecycle",
+        "def read_trace",
+        "def bench(",
+        "class SleepwakeClient",
+    ):
+        assert not [n for n, text in package.items() if double in text], double
+    assert "aws_lambda_powertools/__init__.py" in names  # Powertools is bundled, pinned

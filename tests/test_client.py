@@ -4,6 +4,7 @@ directly against SageMaker (moto + the simulated lifecycle)."""
 from __future__ import annotations
 
 import json
+import socket
 from types import SimpleNamespace
 
 import pytest
@@ -14,8 +15,10 @@ from sleepwake_client.client import (
     EndpointFailedError,
     EndpointWakingError,
     GatewayError,
+    GatewayUnreachableError,
     PayloadTooLargeError,
     SleepwakeClient,
+    SleepwakeError,
 )
 
 
@@ -163,6 +166,16 @@ def test_iam_auth_signs_with_sigv4_for_execute_api(monkeypatch):
     assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=testing/")
     assert "/eu-west-1/execute-api/aws4_request" in headers["Authorization"]
     assert "X-Amz-Date" in headers and headers["X-Amz-Security-Token"] == "testing"
+
+
+def test_an_unreachable_gateway_is_the_clients_own_error_naming_the_url():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    client = SleepwakeClient(api_url=url, token="t", sleep=lambda s: None)
+    with pytest.raises(GatewayUnreachableError, match=f"could not reach the gateway at {url}/invoke") as caught:
+        client.invoke({"inputs": "hello"}, deadline_seconds=5)
+    assert isinstance(caught.value, SleepwakeError) and caught.value.reason
 
 
 def test_client_arguments_are_checked():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from botocore.exceptions import ClientError
@@ -97,6 +98,26 @@ def test_from_outputs_builds_the_client_each_mode_needs():
         SleepwakeClient.from_outputs({"endpoint_name": "m"})
 
 
+def test_from_outputs_reads_environment_variables_named_after_the_outputs(monkeypatch):
+    # an app Lambda gets the outputs as environment variables, in upper case, with or without the prefix
+    env = {"INFERENCE_MODE": "serverless", "SLEEPWAKE_ENDPOINT_NAME": "m-serverless", "PATH": "/usr/bin"}
+    client = SleepwakeClient.from_outputs(env)
+    assert (client.mode, client.endpoint_name) == ("serverless", "m-serverless")
+    monkeypatch.setenv("INFERENCE_MODE", "async")
+    monkeypatch.setenv("INPUT_BUCKET", "in")
+    monkeypatch.setenv("INPUT_PREFIX", "inputs/")
+    monkeypatch.setenv("STATE_TABLE_NAME", "t")
+    queued = SleepwakeClient.from_outputs(os.environ)
+    assert (queued.mode, queued.input_bucket, queued.input_prefix) == ("async", "in", "inputs/")
+    # the Terraform name wins over a variable of the same name
+    assert (
+        SleepwakeClient.from_outputs(
+            {"inference_mode": "serverless", "INFERENCE_MODE": "async", "endpoint_name": "m"}
+        ).mode
+        == "serverless"
+    )
+
+
 class Platform:
     """What AWS does between the upload and the result: the trigger submits, SageMaker answers on SNS."""
 
@@ -116,7 +137,12 @@ class Platform:
             message = json.loads(event["Records"][0]["Sns"]["Message"])
             if self.outcome == "success":
                 output = message["responseParameters"]["outputLocation"]
-                s3.put_object(Bucket=OUTPUT_BUCKET, Key=output.split("/", 3)[3], Body=b'{"label": "positive"}')
+                s3.put_object(
+                    Bucket=OUTPUT_BUCKET,
+                    Key=output.split("/", 3)[3],
+                    Body=b'{"label": "positive"}',
+                    ContentType="application/json",
+                )
             async_notify.reset()
             async_notify.handler(event, None)
 
@@ -136,6 +162,7 @@ def test_async_invoke_uploads_waits_for_the_result_and_reads_it(async_platform):
     platform = Platform(async_platform, "success")
     answer = async_client(platform.run_once).invoke({"inputs": "great"}, deadline_seconds=600)
     assert answer.body == b'{"label": "positive"}'
+    assert answer.content_type == "application/json"  # the output's own type, not a guess
     assert answer.attempts == 2
     assert len(async_platform.invocations) == 1
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "lambda_src"
+PACKAGE = "sleepwake"
 REQUIREMENTS = SOURCE / "requirements.txt"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 LAMBDA_PYTHON = "3.12"
@@ -90,7 +91,8 @@ def build(out: Path, wheel_cache: Path | None = None) -> str:
         install_dependencies(deps, wheel_cache)
         for junk in deps.glob("bin"):
             shutil.rmtree(junk)
-        sources = [(SOURCE, p) for p in SOURCE.rglob("*") if included(p, SOURCE) and p.name != "requirements.txt"]
+        # The package alone: nothing else under lambda_src (requirements, build metadata) goes in.
+        sources = [(SOURCE, p) for p in (SOURCE / PACKAGE).rglob("*") if included(p, SOURCE)]
         sources += [(deps, p) for p in deps.rglob("*") if included(p, deps)]
         write_zip(sources, out)
     digest = base64sha256(out)

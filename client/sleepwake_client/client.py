@@ -34,6 +34,7 @@ back, or use `submit` (Prefer: respond-async) and read the result later with `re
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -81,6 +82,15 @@ class GatewayError(SleepwakeError):
         super().__init__(f"{status}: {message}" if status else message)
         self.status = status
         self.body = body
+
+
+class GatewayUnreachableError(SleepwakeError):
+    """The gateway could not be reached (DNS, refused or reset connection, TLS, timeout): nothing was answered."""
+
+    def __init__(self, url: str, reason: object) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(f"could not reach the gateway at {url}: {reason}")
 
 
 class PayloadTooLargeError(GatewayError):
@@ -159,11 +169,37 @@ class JobPendingError(SleepwakeError):
         )
 
 
+OUTPUT_NAMES = (
+    "inference_mode",
+    "endpoint_name",
+    "input_bucket",
+    "input_prefix",
+    "state_table_name",
+    "api_url",
+    "gateway_auth",
+    "manager_function_name",
+)
+
+
+def _outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The outputs the client reads, by their Terraform names, whichever way they were given."""
+    found: dict[str, Any] = {}
+    for name in OUTPUT_NAMES:
+        for key in (name, name.upper(), f"SLEEPWAKE_{name.upper()}"):
+            if key in outputs:
+                value = outputs[key]
+                found[name] = value.get("value") if isinstance(value, Mapping) and "value" in value else value
+                break
+    return found
+
+
 class SleepwakeClient:
     @classmethod
     def from_outputs(cls, outputs: Mapping[str, Any], **kwargs: Any) -> "SleepwakeClient":
-        """A client for an environment, from its Terraform outputs (plain values or `terraform output -json`)."""
-        plain = {k: (v.get("value") if isinstance(v, Mapping) and "value" in v else v) for k, v in outputs.items()}
+        """A client for an environment, from its Terraform outputs: `terraform output -json`, plain values, or
+        environment variables named after the outputs in upper case (`INFERENCE_MODE`, or `SLEEPWAKE_INFERENCE_MODE`;
+        `from_outputs(os.environ)`). A lower-case output name wins over its upper-case variables."""
+        plain = _outputs(outputs)
         mode = plain.get("inference_mode")
         if mode not in MODES:
             raise ValueError(f"outputs must carry inference_mode ({' | '.join(MODES)}), got {mode!r}")
@@ -301,13 +337,16 @@ class SleepwakeClient:
             )
 
     # ---- async mode ---------------------------------------------------------------------------------------
-    def submit_async(self, body: Any, content_type: str = "application/json") -> dict:
-        """Upload one input under the input prefix; the trigger submits it. Pass the answer to `job_status`."""
+    def submit_async(self, body: Any, content_type: str = "application/json", *, key: str | None = None) -> dict:
+        """Upload one input under the input prefix; the trigger submits it. Pass the answer to `job_status`.
+        `key` names the object under the prefix ("batch-7/doc.json"); by default a fresh name per input."""
         self._need_mode("async", "submit_async")
         from sleepwake.asyncjobs.jobs import upload_input
 
         data, content_type = _encode(body, content_type)
-        return upload_input(data, bucket=self.input_bucket, prefix=self.input_prefix, content_type=content_type)
+        return upload_input(
+            data, bucket=self.input_bucket, prefix=self.input_prefix, content_type=content_type, key=key
+        )
 
     def job_status(self, job: Mapping[str, Any]) -> dict:
         """`unknown`, `submitting`, `retrying`, `queued`, `completed` or `failed`, with the output location."""
@@ -317,7 +356,7 @@ class SleepwakeClient:
         return status(job["bucket"], job["key"], job.get("version_id"), table_name=self.state_table)
 
     def _invoke_async(self, data: bytes, content_type: str, deadline_seconds: float) -> InvokeResponse:
-        from sleepwake.asyncjobs.jobs import read_output
+        from sleepwake.asyncjobs.jobs import fetch_output
 
         started = self._clock()
         job = self.submit_async(data, content_type)
@@ -326,10 +365,10 @@ class SleepwakeClient:
             attempts += 1
             current = self.job_status(job)
             if current.get("status") == "completed":
-                body = read_output(current["output_location"])
+                body, output_type = fetch_output(current["output_location"])
                 return InvokeResponse(
                     body,
-                    current.get("content_type") or "application/octet-stream",
+                    output_type or "application/octet-stream",
                     200,
                     attempts,
                     self._clock() - started,
@@ -419,6 +458,10 @@ class SleepwakeClient:
         except urllib.error.HTTPError as error:
             with error:
                 return _Answer(error.code, {k.lower(): v for k, v in error.headers.items()}, error.read())
+        except urllib.error.URLError as error:  # no HTTP answer at all: name the URL and the reason
+            raise GatewayUnreachableError(request.full_url, error.reason) from error
+        except (OSError, http.client.HTTPException) as error:  # a reset or a timeout while reading the answer
+            raise GatewayUnreachableError(request.full_url, error) from error
 
     def _sigv4(self, method: str, url: str, data: bytes, headers: Mapping[str, str]) -> dict[str, str]:
         import boto3

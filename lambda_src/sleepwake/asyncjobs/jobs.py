@@ -607,12 +607,15 @@ def upload_input(
     body: bytes, *, bucket: str, prefix: str, content_type: str = "application/json", key: str | None = None
 ) -> dict[str, Any]:
     """Upload one input under the input prefix; the trigger submits it. Returns bucket, key and version id
-    (pass them to `status`). A fresh key per input (the default) keeps every input's result apart."""
+    (pass them to `status`). A fresh key per input (the default) keeps every input's result apart.
+
+    `key` is the object's name under the prefix ("batch-7/doc.json" -> "<prefix>batch-7/doc.json"); a key that
+    already starts with the prefix is taken as it is."""
     if not prefix.endswith("/"):
         raise ValueError(f'the input prefix must end with "/", got {prefix!r}')
-    key = key or f"{prefix}{uuid.uuid4()}"
-    if not key.startswith(prefix):
-        raise ValueError(f"the key {key!r} is not under the input prefix {prefix!r}; the trigger would not see it")
+    if key is not None and (not key.strip("/") or key.startswith("/") or "//" in key):
+        raise ValueError(f"the key {key!r} is not an object name (empty, or with a leading or doubled /)")
+    key = f"{prefix}{uuid.uuid4()}" if key is None else (key if key.startswith(prefix) else f"{prefix}{key}")
     answer = aws.client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
     return {
         "bucket": bucket,
@@ -622,7 +625,14 @@ def upload_input(
     }
 
 
-def read_output(location: str) -> bytes:
-    """The body SageMaker wrote at a result's `output_location` (or `failure_location`)."""
+def fetch_output(location: str) -> tuple[bytes, str | None]:
+    """The body SageMaker wrote at a result's `output_location` (or `failure_location`), and its content type (the
+    model's answer type, as SageMaker stored it; None when the object has none)."""
     bucket, key = split_s3_uri(location)
-    return aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
+    stored = aws.client("s3").get_object(Bucket=bucket, Key=key)
+    return stored["Body"].read(), stored.get("ContentType") or None
+
+
+def read_output(location: str) -> bytes:
+    """The body alone (see `fetch_output`)."""
+    return fetch_output(location)[0]

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -17,6 +20,24 @@ from botocore.exceptions import (
 )
 
 _RETRIES = {"mode": "standard", "max_attempts": 4}
+_session_lock = threading.Lock()
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    """The service models, read from disk once per process (a new session re-reads them: ~70 ms a client)."""
+    return botocore.loaders.create_loader()
+
+
+@functools.cache
+def _session() -> boto3.session.Session:
+    """One session for every client, over the shared models; `reset_clients` makes a new one (new credentials)."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    session = boto3.session.Session(botocore_session=core)
+    paths = _loader().search_paths  # boto3 adds its own data directory to the loader on every new session
+    paths[:] = list(dict.fromkeys(paths))
+    return session
 
 
 @functools.cache
@@ -36,7 +57,8 @@ def _cached(
         signature_version=signature_version,
         user_agent_extra="sagemaker-sleepwake",
     )
-    return boto3.session.Session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    with _session_lock:  # a session must not make clients on two threads at once (its clients may be shared)
+        return _session().client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
 def client(service: str, *, read_timeout: int = 20, attempts: int | None = None, signature_version: str | None = None):
@@ -52,7 +74,9 @@ def client(service: str, *, read_timeout: int = 20, attempts: int | None = None,
 
 
 def reset_clients() -> None:
+    """Forget the clients (and the session's credentials): tests and the emulator driver change the environment."""
     _cached.cache_clear()
+    _session.cache_clear()
 
 
 def error_code(exc: BaseException) -> str:

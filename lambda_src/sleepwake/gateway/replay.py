@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
 from sleepwake.aws import clients as aws
 from sleepwake.aws.endpoints import SageMakerEndpoints
 from sleepwake.aws.runtime import EndpointRuntime, EndpointUnavailable, ModelFailed
@@ -75,6 +77,25 @@ def _receive_count(record: Mapping[str, Any]) -> int:
 
 def backoff_seconds(receive_count: int) -> int:
     return min(MAX_RETRY_DELAY_SECONDS, FIRST_RETRY_DELAY_SECONDS * 2 ** max(0, receive_count - 1))
+
+
+class HandBack(Exception):
+    """A message goes back to the queue (listed in batchItemFailures); its visibility delay is already set."""
+
+
+class _TimeBudget:
+    """Whether the invocation still has time for one more model call; says so in the log once when it has not."""
+
+    def __init__(self, time_left_ms: Callable[[], int] | None, needed_ms: int) -> None:
+        self.time_left_ms, self.needed_ms, self.returned = time_left_ms, needed_ms, 0
+
+    def exhausted(self) -> bool:
+        if self.time_left_ms is None or self.time_left_ms() >= self.needed_ms:
+            return False
+        if not self.returned:
+            log_event(log, "out of time; returning the rest of the batch", logging.WARNING)
+        self.returned += 1
+        return True
 
 
 class Replayer:
@@ -135,36 +156,39 @@ class Replayer:
     def process(
         self, records: Sequence[Mapping[str, Any]], time_left_ms: Callable[[], int] | None = None
     ) -> dict[str, Any]:
-        """An SQS batch; returns the partial batch response Lambda expects with ReportBatchItemFailures."""
-        failures: list[dict[str, str]] = []
-        needed_ms = (self.settings.invoke_timeout_seconds + REPLAY_MARGIN_SECONDS) * 1000
-        for index, record in enumerate(records):
-            if time_left_ms is not None and time_left_ms() < needed_ms:
-                # Not enough time left for another model call: hand the rest back untouched, at once.
-                for rest in records[index:]:
-                    failures.append({"itemIdentifier": rest["messageId"]})
-                    self._retry_later(rest, 0)
-                log_event(
-                    log, "out of time; returned the rest of the batch", logging.WARNING, returned=len(records) - index
-                )
-                break
-            try:
-                outcome = self.replay(record)
-            except Exception as exc:
-                count = _receive_count(record)
-                log_event(
-                    log,
-                    "replay of one message failed; only it is retried",
-                    logging.ERROR,
-                    message_id=record.get("messageId"),
-                    error=f"{type(exc).__name__}: {aws.error_message(exc)}",
-                    receive_count=count,
-                )
-                outcome = Outcome("retry", backoff_seconds(count), type(exc).__name__)
-            if outcome.retry:
-                failures.append({"itemIdentifier": record["messageId"]})
-                self._retry_later(record, outcome.retry_after_seconds)
-        return {"batchItemFailures": failures}
+        """An SQS batch, through Powertools' `BatchProcessor`: each message is replayed on its own, and the answer
+        is the partial batch response Lambda expects with ReportBatchItemFailures (the failed ones are retried,
+        the others deleted). A message that must wait (or fails) is handed back with its own visibility delay."""
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        budget = _TimeBudget(time_left_ms, (self.settings.invoke_timeout_seconds + REPLAY_MARGIN_SECONDS) * 1000)
+        return process_partial_response(
+            event={"Records": list(records)},
+            record_handler=lambda record: self._one(record.raw_event, budget),
+            processor=processor,
+        )
+
+    def _one(self, record: Mapping[str, Any], budget: _TimeBudget) -> None:
+        """One message; raises `HandBack` when it is to be retried (BatchProcessor lists it as failed)."""
+        if budget.exhausted():
+            # Not enough time left for another model call: hand this one back untouched, at once.
+            self._retry_later(record, 0)
+            raise HandBack("out of time")
+        try:
+            outcome = self.replay(record)
+        except Exception as exc:
+            count = _receive_count(record)
+            log_event(
+                log,
+                "replay of one message failed; only it is retried",
+                logging.ERROR,
+                message_id=record.get("messageId"),
+                error=f"{type(exc).__name__}: {aws.error_message(exc)}",
+                receive_count=count,
+            )
+            outcome = Outcome("retry", backoff_seconds(count), type(exc).__name__)
+        if outcome.retry:
+            self._retry_later(record, outcome.retry_after_seconds)
+            raise HandBack(outcome.detail or outcome.kind)
 
     def _retry_later(self, record: Mapping[str, Any], seconds: int) -> None:
         handle = record.get("receiptHandle")

@@ -16,7 +16,7 @@ from sleepwake.asyncjobs.events import BadEvent, parse_sns_event
 from sleepwake.asyncjobs.jobs import AsyncJobs
 from sleepwake.asyncjobs.settings import load_async_settings
 from sleepwake.common.errors import SettingsError
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 
 log = get_logger("handlers.async_notify")
 
@@ -31,18 +31,16 @@ def reset() -> None:
     _jobs.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
-    with log_context(request_id=getattr(context, "aws_request_id", None)):
-        try:
-            results = parse_sns_event(event)
-            jobs = _jobs()
-        except (BadEvent, SettingsError) as exc:
-            log_event(log, "rejected event", logging.WARNING, error=str(exc))
-            return {"ok": False, "error": str(exc)}
-        answers = []
-        for result in results:
-            with log_context(inference_id=result.inference_id):
-                answers.append(jobs.record_result(result))
-        return {"ok": all(a.get("ok") for a in answers), "results": answers}
+    try:
+        results = parse_sns_event(event)
+        jobs = _jobs()
+    except (BadEvent, SettingsError) as exc:
+        log_event(log, "rejected event", logging.WARNING, error=str(exc))
+        return {"ok": False, "error": str(exc)}
+    answers = []
+    for result in results:
+        with log_context(inference_id=result.inference_id):
+            answers.append(jobs.record_result(result))
+    return {"ok": all(a.get("ok") for a in answers), "results": answers}

@@ -16,7 +16,7 @@ from sleepwake.asyncjobs.events import BadEvent, parse_s3_event
 from sleepwake.asyncjobs.jobs import AsyncJobs
 from sleepwake.asyncjobs.settings import AsyncSettings, load_async_settings
 from sleepwake.common.errors import SettingsError
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 
 log = get_logger("handlers.async_trigger")
 
@@ -37,22 +37,20 @@ def reset() -> None:
     _settings.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
-    with log_context(request_id=getattr(context, "aws_request_id", None)):
-        try:
-            if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
-                return {"ok": True, "ignored": True, "message": "S3 test event"}
-            settings = _settings()
-            inputs, skipped = parse_s3_event(event, bucket=settings.input_bucket, prefix=settings.input_prefix)
-        except (BadEvent, SettingsError) as exc:
-            log_event(log, "rejected event", logging.WARNING, error=str(exc))
-            return {"ok": False, "error": str(exc)}
-        jobs = _jobs()
-        results = []
-        for item in inputs:
-            with log_context(input=item.uri, version_id=item.version_id):
-                results.append(jobs.submit(item))
-        submitted = sum(1 for r in results if r.get("status") == "queued" and not r.get("duplicate"))
-        return {"ok": True, "submitted": submitted, "results": results, "skipped": skipped}
+    try:
+        if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
+            return {"ok": True, "ignored": True, "message": "S3 test event"}
+        settings = _settings()
+        inputs, skipped = parse_s3_event(event, bucket=settings.input_bucket, prefix=settings.input_prefix)
+    except (BadEvent, SettingsError) as exc:
+        log_event(log, "rejected event", logging.WARNING, error=str(exc))
+        return {"ok": False, "error": str(exc)}
+    jobs = _jobs()
+    results = []
+    for item in inputs:
+        with log_context(input=item.uri, version_id=item.version_id):
+            results.append(jobs.submit(item))
+    submitted = sum(1 for r in results if r.get("status") == "queued" and not r.get("duplicate"))
+    return {"ok": True, "submitted": submitted, "results": results, "skipped": skipped}

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sleepwake.common.clock import SystemClock
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 from sleepwake.common.parsing import clip
 from sleepwake.gateway.settings import load_authorizer_settings
 from sleepwake.gateway.tokens import TokenAuthorizer, TokenStore, bearer_token
@@ -31,9 +31,8 @@ def reset() -> None:
     _authorizer.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
     event = event if isinstance(event, Mapping) else {}
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId") if isinstance(request_context, Mapping) else None

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sleepwake.common.errors import BadEvent, SettingsError
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 from sleepwake.common.parsing import echo
 from sleepwake.gateway.service import Gateway, HttpRequest, HttpResponse, error_response, is_text
 
@@ -32,9 +32,8 @@ def reset() -> None:
     _gateway.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
     context_id = getattr(context, "aws_request_id", None)
     with log_context(request_id=_request_id(event) or context_id):
         try:
@@ -52,7 +51,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
                     500, f"the gateway is misconfigured; its logs say why (request id {request_id})"
                 )
             except Exception:
-                log.exception("unhandled error", extra={"fields": {}})
+                log.exception("unhandled error")
                 response = error_response(
                     500, f"internal error; the gateway's logs have the details (request id {request_id})"
                 )

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from sleepwake.common.errors import BadEvent, SettingsError
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 from sleepwake.domain.settings import load_settings
 from sleepwake.manager.events import Command, parse
 from sleepwake.manager.service import Manager
@@ -30,9 +30,8 @@ def reset() -> None:
     _manager.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
     request_id = getattr(context, "aws_request_id", None)
     with log_context(request_id=request_id):
         try:

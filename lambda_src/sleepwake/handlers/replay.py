@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sleepwake.common.errors import BadEvent
-from sleepwake.common.observability import configure_logging, get_logger, log_context, log_event, setup_tracing
+from sleepwake.common.observability import get_logger, lambda_entry, log_event
 from sleepwake.gateway.replay import Replayer
 
 log = get_logger("handlers.replay")
@@ -27,15 +27,13 @@ def reset() -> None:
     _replayer.cache_clear()
 
 
+@lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    configure_logging()
-    setup_tracing()
-    with log_context(request_id=getattr(context, "aws_request_id", None)):
-        records = sqs_records(event)
-        time_left = getattr(context, "get_remaining_time_in_millis", None)
-        answer = _replayer().process(records, time_left)
-        log_event(log, "batch", records=len(records), retried=len(answer["batchItemFailures"]))
-        return answer
+    records = sqs_records(event)
+    time_left = getattr(context, "get_remaining_time_in_millis", None)
+    answer = _replayer().process(records, time_left)
+    log_event(log, "batch", records=len(records), retried=len(answer["batchItemFailures"]))
+    return answer
 
 
 def sqs_records(event: Any) -> list[Mapping[str, Any]]:
