@@ -457,10 +457,10 @@ def test_an_event_that_is_not_an_http_api_event_is_a_400(stack):
 
 
 def test_unhandled_errors_are_500_with_a_request_id_and_no_internals(stack, monkeypatch, capsys):
-    def explode(self, request):
+    def explode(self, request, **params):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("sleepwake.gateway.service.Gateway.handle", explode)
+    monkeypatch.setattr("sleepwake.gateway.service.Gateway._invoke", explode)  # a route that fails
     answer = stack.call("POST", "/invoke", HELLO)
     assert answer.status == 500
     assert "secret internals" not in answer.json()["error"] and "request id" in answer.json()["error"]

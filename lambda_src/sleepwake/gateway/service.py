@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
 from sleepwake.aws import clients as aws
 from sleepwake.aws.endpoints import SageMakerEndpoints
 from sleepwake.aws.runtime import (
@@ -70,6 +72,17 @@ TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndj
 FALLBACK_RETRY_SECONDS = 5
 
 
+# The routes: method, path (Powertools' pattern), and the Gateway method answering it.
+ROUTES = (
+    ("POST", "/invoke", "_invoke"),
+    ("GET", "/requests/<request_id>", "_get_request"),
+    ("GET", "/status", "_status"),
+    ("GET", "/lease", "_lease"),
+    ("POST", "/lease", "_extend_lease"),
+    ("DELETE", "/lease", "_release_lease"),
+)
+
+
 @dataclass(frozen=True)
 class HttpRequest:
     method: str
@@ -110,6 +123,18 @@ def error_response(status: int, message: str, **extra: Any) -> HttpResponse:
     return HttpResponse(
         status, json.dumps({"error": message, **extra}, default=str).encode(), "application/json", headers
     )
+
+
+def to_response(response: HttpResponse) -> Response:
+    """Our answer as Powertools' Response: text bodies as text, anything else as bytes (sent base64-encoded)."""
+    headers = {"content-type": response.content_type, **{k.lower(): v for k, v in response.headers.items()}}
+    body: str | bytes = response.body
+    if is_text(response.content_type):
+        try:
+            body = response.body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    return Response(status_code=response.status, body=body, headers=headers)
 
 
 def is_json(content_type: str) -> bool:
@@ -162,11 +187,10 @@ class Gateway:
         self.leases = leases
         self.clock = clock
         self.endpoint_name = settings.endpoint_name
-        self._routes: dict[str, dict[str, Callable[[HttpRequest], HttpResponse]]] = {
-            "/invoke": {"POST": self._invoke},
-            "/status": {"GET": self._status},
-            "/lease": {"GET": self._lease, "POST": self._extend_lease, "DELETE": self._release_lease},
-        }
+        self.app = APIGatewayHttpResolver()
+        for method, path, name in ROUTES:
+            self.app.route(path, method=method)(self._endpoint(name))
+        self.app.not_found(self._no_route)
 
     @classmethod
     def build(
@@ -198,25 +222,52 @@ class Gateway:
     def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Gateway":
         return cls.build(*Services.settings_from_env(env), **kwargs)
 
-    # ---- routing ------------------------------------------------------------------------------------------
-    def handle(self, request: HttpRequest) -> HttpResponse:
-        path = request.path.rstrip("/") or "/"
-        method = request.method.upper()
+    # ---- routing (Powertools' APIGatewayHttpResolver over the ROUTES table) ------------------------------------
+    def handle(self, request: HttpRequest, context: Any = None) -> dict[str, Any]:
+        """Route a request (its envelope already checked part by part) and return the proxy answer. The resolver
+        is given only what routing needs, built from the checked request: never the raw event, whose other parts
+        (checked or not) it would parse by itself. The routes read the checked request."""
+        path = request.path.rstrip("/") or "/"  # "/invoke/" is "/invoke"
+        routing_event = {
+            "version": "2.0",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {},
+            "requestContext": {"http": {"method": request.method.upper(), "path": path}, "stage": "$default"},
+            "isBase64Encoded": False,
+        }
+        self.app.append_context(request=request)
+        try:
+            return self.app.resolve(routing_event, context)
+        finally:
+            self.app.clear_context()
+
+    def _endpoint(self, name: str) -> Callable[..., Response]:
+        def endpoint(**params: str) -> Response:
+            request = self.app.context["request"]
+            route = getattr(self, name)
+            return to_response(self._guarded(lambda r: route(r, **params), request))
+
+        return endpoint
+
+    def _no_route(self, _exc: Exception) -> Response:
+        """404 for an unknown path, 405 (with Allow) for a known path and another method; a request id the
+        resolver's path pattern does not take is still answered by GET /requests/{id} (400, naming it)."""
+        request: HttpRequest = self.app.context["request"]
+        path, method = request.path.rstrip("/") or "/", request.method.upper()
         match = REQUEST_PATH_RE.match(path)
-        if match:
-            if method != "GET":
-                return self._not_allowed(method, path, ["GET"])
-            return self._guarded(lambda r: self._get_request(r, match.group(1)), request)
-        methods = self._routes.get(path)
-        if methods is None:
-            return error_response(
+        allowed = sorted(m for m, p, _ in ROUTES if p == path or (match and p == "/requests/<request_id>"))
+        if match and method == "GET":
+            return to_response(self._guarded(lambda r: self._get_request(r, match.group(1)), request))
+        if allowed:
+            return to_response(self._not_allowed(method, path, allowed))
+        return to_response(
+            error_response(
                 404,
                 f"no route {clip(method, 20)} {clip(path)}; the gateway serves POST /invoke, "
                 "GET /requests/{id}, GET /status and GET|POST|DELETE /lease",
             )
-        if method not in methods:
-            return self._not_allowed(method, path, sorted(methods))
-        return self._guarded(methods[method], request)
+        )
 
     def _guarded(self, route: Callable[[HttpRequest], HttpResponse], request: HttpRequest) -> HttpResponse:
         """Run a route; throttling and contention become 503 + an honest Retry-After, never a 500."""

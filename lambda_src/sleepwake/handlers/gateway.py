@@ -14,10 +14,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
 from sleepwake.common.errors import BadEvent, SettingsError
 from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
 from sleepwake.common.parsing import echo
-from sleepwake.gateway.service import Gateway, HttpRequest, HttpResponse, error_response, is_text
+from sleepwake.gateway.service import Gateway, HttpRequest, HttpResponse, error_response, to_response
 
 log = get_logger("handlers.gateway")
 
@@ -44,7 +47,7 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
         request_id = request.request_id or context_id
         with log_context(method=request.method, path=request.path, caller=request.caller):
             try:
-                response = _gateway().handle(request)
+                return _answered(_gateway().handle(request, context), request)
             except SettingsError as exc:
                 log_event(log, "misconfigured", logging.ERROR, error=str(exc))
                 response = error_response(
@@ -138,20 +141,11 @@ def caller_of(request_context: Mapping[str, Any]) -> str | None:
 
 
 def to_proxy(response: HttpResponse) -> dict[str, Any]:
-    headers = {"content-type": response.content_type, **{k.lower(): v for k, v in response.headers.items()}}
-    if is_text(response.content_type):
-        try:
-            return {
-                "statusCode": response.status,
-                "headers": headers,
-                "body": response.body.decode("utf-8"),
-                "isBase64Encoded": False,
-            }
-        except UnicodeDecodeError:
-            pass
-    return {
-        "statusCode": response.status,
-        "headers": headers,
-        "body": base64.b64encode(response.body).decode("ascii"),
-        "isBase64Encoded": True,
-    }
+    """An answer given before routing (a malformed event, a misconfigured or failing gateway), serialised by the
+    same Powertools response builder as the routes' answers."""
+    return ResponseBuilder(to_response(response)).build(APIGatewayProxyEventV2({}))
+
+
+def _answered(proxy: dict[str, Any], request: HttpRequest) -> dict[str, Any]:
+    log_event(log, "answered", status=proxy["statusCode"], body_bytes=len(request.body))
+    return proxy
