@@ -12,7 +12,7 @@ ENV ?= dev
 ENV_DIR := environments/$(ENV)
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 
-.PHONY: help venv build test test-python lint-python tf-checks tf-test fmt docs lint validate security demo bench \
+.PHONY: help venv build test static-checks test-python test-unit lint-python tf-checks tf-test fmt docs lint validate security demo bench \
         plan apply destroy status wake sleep token-create token-list token-revoke clean
 
 help: ## list the targets
@@ -29,16 +29,22 @@ venv: $(VENV)/.installed ## create .venv with the pinned test and tool dependenc
 build: venv ## build build/sleepwake.zip (deterministic) for every Lambda
 	$(PY) tools/build_lambda.py
 
-# tf-checks and pytest run side by side (each prints when it is done): pytest leaves a core idle much of the
-# time, which Terraform's checks fill.
-test: venv ## everything CI runs: ruff, Terraform fmt + validate + terraform test, pytest (moto), checkov
+# Two lanes side by side (each prints when it is done): the static checks (Terraform, then checkov) and pytest.
+# pytest leaves a core idle much of the time, which Terraform's checks fill.
+test: venv ## everything CI runs: ruff, Terraform fmt + validate + terraform test, checkov, pytest (moto)
 	$(MAKE) --no-print-directory lint-python
-	$(MAKE) --no-print-directory -j 2 --output-sync=target tf-checks test-python
-	$(MAKE) --no-print-directory security
+	$(MAKE) --no-print-directory -j 2 --output-sync=target static-checks test-python
 	@tools/tf_checks.sh --summary
 
-test-python: venv ## pytest only
-	$(PY) -m pytest -q -n 2 --dist loadfile
+static-checks: venv ## the Terraform checks, then checkov (one lane of `make test`)
+	$(MAKE) --no-print-directory tf-checks
+	$(MAKE) --no-print-directory security
+
+test-python: venv ## pytest, every marker (unit, moto, terraform, slow; e2e has its own target)
+	$(PY) -m pytest -q -n 2 --dist worksteal
+
+test-unit: venv ## the inner loop: pure-Python tests only (-m unit), under a minute; `$(PY) -m pytest --lf` reruns failures
+	$(PY) -m pytest -q -n 2 --dist worksteal -m unit
 
 tf-checks: venv ## Terraform fmt, validate and terraform test everywhere, validations covered, README tables
 	PY=$(PY) tools/tf_checks.sh

@@ -166,3 +166,22 @@ class RecordingNotifier(Notifier):
 
     def events(self) -> list[str]:
         return [m["event"] for m in self.sent]
+
+
+# ---- markers: unit / moto / terraform / slow / e2e (pyproject.toml lists them; `make test-unit` runs `unit`) ----
+def _uses_moto(item) -> bool:
+    if "aws_mock" in getattr(item, "fixturenames", ()):
+        return True
+    source = getattr(item.module, "__file__", "") or ""
+    text = Path(source).read_text() if source.endswith(".py") else ""
+    return "mock_aws" in text or "ThreadedMotoServer" in text
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "terraform" in item.path.parts:
+            item.add_marker(pytest.mark.terraform)
+        if _uses_moto(item):
+            item.add_marker(pytest.mark.moto)
+        if not any(item.get_closest_marker(m) for m in ("moto", "terraform", "slow", "e2e")):
+            item.add_marker(pytest.mark.unit)

@@ -11,6 +11,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+pytestmark = pytest.mark.slow  # builds the zip twice (pip downloads wheels on a first run)
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 import build_lambda  # noqa: E402

@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from moto import mock_aws
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "demo"))
 import demo
+from sleepwake.aws import clients as aws
 from sleepwake_sim.traces import read_trace
+
+pytestmark = [pytest.mark.moto, pytest.mark.slow]
 
 
 def test_demo_walks_request_wake_ready_idle_sleep_and_cleans_up():
@@ -33,10 +37,20 @@ def test_demo_walks_request_wake_ready_idle_sleep_and_cleans_up():
     assert not os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1")
 
 
+@pytest.fixture(scope="module")
+def replays():
+    """Each row of the excerpt replayed through the manager once, for the comparisons and the drawing."""
+    with mock_aws():
+        aws.reset_clients()
+        traces = read_trace(demo.EXCERPT)[:5]
+        replayed = [(trace, demo.replay(trace)) for trace in traces]
+    aws.reset_clients()
+    return replayed
+
+
 @pytest.mark.parametrize("row", range(5))
-def test_replaying_real_traffic_through_the_manager_matches_the_simulator(aws_mock, row):
-    trace = read_trace(demo.EXCERPT)[row]
-    replayed = demo.replay(trace)
+def test_replaying_real_traffic_through_the_manager_matches_the_simulator(replays, row):
+    trace, replayed = replays[row]
     simulated = demo.simulated(trace)
     assert replayed["billed_seconds"] == simulated.billed_seconds
     assert replayed["cold_starts"] == simulated.cold_starts
@@ -44,7 +58,6 @@ def test_replaying_real_traffic_through_the_manager_matches_the_simulator(aws_mo
     assert replayed["requests"] == simulated.requests
 
 
-def test_the_timeline_is_drawn(aws_mock, tmp_path):
-    trace = read_trace(demo.EXCERPT)[0]
-    png = demo.plot(demo.replay(trace)["timeline"], "test", tmp_path / "timeline.png")
+def test_the_timeline_is_drawn(replays, tmp_path):
+    png = demo.plot(replays[0][1]["timeline"], "test", tmp_path / "timeline.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

@@ -45,6 +45,7 @@ from sleepwake.manager.service import Manager
 from sleepwake_sim.doubles import FakeClock, SimulatedRuntime
 from sleepwake_sim.emulator import SimulatedLifecycle, create_model_and_config, create_state_table
 
+pytestmark = [pytest.mark.moto, pytest.mark.slow]  # a moto server on 127.0.0.1, every function
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "demo"))
 sys.path.insert(0, str(ROOT / "tools"))

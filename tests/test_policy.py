@@ -458,10 +458,6 @@ def test_decide_answers_are_stable_until_their_own_deadline():
                 assert decide(c, h, now=first.wake_at, awake=False, awake_since=None).action == "wake"
 
 
-def test_plan_dataclass_defaults():
-    assert Plan(keep_minutes=3).prewarm_minutes is None
-
-
 # ------------------------------------------------------- one cost model: the yardsticks are the simulator
 @pytest.mark.parametrize(
     "requests, minutes, by_hand",

@@ -40,6 +40,8 @@ from sleepwake.manager.service import Manager
 from sleepwake_sim.doubles import FakeClock
 from sleepwake_sim.emulator import create_state_table
 
+pytestmark = pytest.mark.slow  # Hypothesis: 100 sequences of up to 30 operations
+
 WAKE = 300
 DELETE = 60
 GRACE = 120

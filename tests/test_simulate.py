@@ -246,6 +246,7 @@ def _random_trace(rng: random.Random, *, bin_seconds: float = MIN, start: float 
     )
 
 
+@pytest.mark.slow
 def test_jumping_between_events_gives_exactly_the_per_minute_result():
     rng = random.Random(11)
     configs = [cfg(name) for name in ALL_PRESETS] + [

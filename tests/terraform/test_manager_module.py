@@ -6,8 +6,6 @@ in the module's source terms:
 
 - fleet-mode IAM: deleting needs the opt-in tag on the endpoint, creating and tagging need it in the request,
   and nothing may delete a configuration or a model;
-- every wildcard resource in a policy document has its reason in a comment just above it (read from the raw
-  text, so a future wildcard without a reason fails here);
 - the plan-time keep_warm validation regex accepts exactly what sleepwake.domain.schedule.KeepWarm.parse accepts
   (checked with Python's re and, where a terraform binary exists, with Terraform's own RE2 `regex()`);
 - the dashboard's Logs Insights queries read fields the manager really logs (a wake/sleep cycle on moto).
@@ -134,10 +132,8 @@ def test_list_and_metric_apis_are_granted_as_the_design_needs():
 
 
 # ---------------------------------------------------------------------------------------------------------
-# every wildcard has a reason
+# a helper the keep_warm checks share (wildcards: tests/terraform/test_iam_wildcards.py)
 # ---------------------------------------------------------------------------------------------------------
-
-RESOURCES_RE = re.compile(r"^(?P<indent>\s*)(?:not_)?resources\s*=\s*", re.M)
 
 
 def _balanced(text: str, start: int) -> str:
@@ -155,59 +151,6 @@ def _balanced(text: str, start: int) -> str:
             break
         out.append(char)
     return "".join(out)
-
-
-def wildcard_resources_without_reason(text: str) -> tuple[int, list[str]]:
-    """(number of wildcard `resources` attributes, those whose line above is not a comment)."""
-    lines = text.splitlines()
-    found, missing = 0, []
-    for match in RESOURCES_RE.finditer(text):
-        expression = _balanced(text, match.end())
-        literals = re.findall(r'"((?:[^"\\]|\\.)*)"', expression)
-        if not any(wildcard(literal) for literal in literals):
-            continue
-        found += 1
-        line_no = text.count("\n", 0, match.start())
-        above = lines[line_no - 1].strip() if line_no > 0 else ""
-        if not (above.startswith("#") or above.startswith("//")):
-            missing.append(f"line {line_no + 1}: {lines[line_no].strip()}")
-    return found, missing
-
-
-def test_every_wildcard_resource_has_a_comment_just_above_it():
-    total, problems = 0, []
-    for path in sorted(MODULE.glob("*.tf")):
-        found, missing = wildcard_resources_without_reason(path.read_text())
-        total += found
-        problems += [f"{path.name} {m}" for m in missing]
-    assert problems == [], "wildcard resources need their reason in a comment on the line above"
-    # The raw scan saw every wildcard the parser sees (none hides in a form the scan misses).
-    parsed = sum(
-        1
-        for doc in policy_documents().values()
-        for s in doc
-        for r in as_list(s.get("resources", [])) + as_list(s.get("not_resources", []))
-        if wildcard(r)
-    )
-    assert total == parsed and total >= 8
-
-
-def test_the_wildcard_scan_flags_a_wildcard_without_a_reason():
-    text = textwrap.dedent("""\
-        data "aws_iam_policy_document" "x" {
-          statement {
-            # SageMaker has no resource-level permissions for ListEndpoints.
-            resources = ["*"]
-          }
-          statement {
-            actions   = ["sagemaker:DeleteEndpoint"]
-            resources = [
-              "arn:aws:sagemaker:eu-west-1:123456789012:endpoint/*",
-            ]
-          }
-        }
-        """)
-    assert wildcard_resources_without_reason(text) == (2, ["line 8: resources = ["])
 
 
 # ---------------------------------------------------------------------------------------------------------
