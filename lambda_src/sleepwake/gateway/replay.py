@@ -124,15 +124,10 @@ class Replayer:
         cls,
         manager_settings: Settings,
         settings: GatewaySettings,
-        *,
-        clock: Clock | None = None,
-        endpoints: SageMakerEndpoints | None = None,
-        runtime: EndpointRuntime | None = None,
-        manager: Manager | None = None,
+        **wiring: Any,
     ) -> "Replayer":
-        parts = Services.build(
-            manager_settings, settings, clock=clock, endpoints=endpoints, runtime=runtime, manager=manager
-        )
+        """Wired by `Services.build` (`wiring`: clock, endpoints, runtime or manager to use instead)."""
+        parts = Services.build(manager_settings, settings, **wiring)
         return cls(
             settings,
             parts.manager,

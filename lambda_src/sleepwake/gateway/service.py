@@ -31,7 +31,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from sleepwake.aws import clients as aws
-from sleepwake.aws.endpoints import SageMakerEndpoints
 from sleepwake.aws.runtime import (
     Busy,
     EndpointRuntime,
@@ -197,15 +196,10 @@ class Gateway:
         cls,
         manager_settings: Settings,
         settings: GatewaySettings,
-        *,
-        clock: Clock | None = None,
-        endpoints: SageMakerEndpoints | None = None,
-        runtime: EndpointRuntime | None = None,
-        manager: Manager | None = None,
+        **wiring: Any,
     ) -> "Gateway":
-        parts = Services.build(
-            manager_settings, settings, clock=clock, endpoints=endpoints, runtime=runtime, manager=manager
-        )
+        """Wired by `Services.build` (`wiring`: clock, endpoints, runtime or manager to use instead)."""
+        parts = Services.build(manager_settings, settings, **wiring)
         return cls(
             settings,
             parts.manager,
