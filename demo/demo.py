@@ -12,13 +12,11 @@ import argparse
 import json
 import os
 import socket
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda_src"))
 
 ENDPOINT = "demo-llm"
 CONFIG = "demo-llm-config"

@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "lambda_src"))
 
 from sleepwake.gateway.tokens import TokenError, TokenStore  # noqa: E402
 
