@@ -30,8 +30,11 @@ from sleepwake.domain.lifecycle import (
     Observed,
     Plan,
     Record,
+    capacity_message,
     decide,
+    is_capacity_failure,
     keep_warm_of,
+    serving_type,
     wake_estimate,
 )
 from sleepwake.domain.pricing import known_price
@@ -44,6 +47,11 @@ MAX_ATTEMPTS = 6
 
 class ContentionError(RuntimeError):
     """The record kept changing under us; the next tick will try again."""
+
+
+class _NextConfiguration(Exception):
+    """CreateEndpoint was refused for capacity and the record now points at the next instance type: decide again
+    (the same call creates the endpoint on it)."""
 
 
 @dataclass(frozen=True)
@@ -340,7 +348,11 @@ class Manager:
                         log_event(log, "commit lost a race; deciding again", logging.DEBUG)
                         continue
                     plan = replace(plan, record=replace(plan.record, version=record.version + 1))
-                plan = self._act(plan, spec, now)
+                try:
+                    plan = self._act(plan, spec, now)
+                except _NextConfiguration:
+                    prefetched = None
+                    continue
                 answer = self._answer(plan, spec, observed, now, activity_at)
                 log_event(
                     log,
@@ -380,7 +392,11 @@ class Manager:
     def _act(self, plan: Plan, spec: EndpointSpec, now: float) -> Plan:
         for effect in plan.effects:
             if effect.kind == "create":
-                config = spec.endpoint_config_name or plan.record.endpoint_config_name
+                config = (
+                    effect.detail.get("endpoint_config_name")
+                    or spec.endpoint_config_name
+                    or plan.record.endpoint_config_name
+                )
                 try:
                     if not config:
                         raise SettingsError("its endpoint configuration is not known, so it cannot be recreated")
@@ -393,6 +409,8 @@ class Manager:
                         # claim timeout while callers are told the endpoint is being created.
                         self._release_claim(plan.record)
                         raise
+                    if self._capacity_fallback(plan, spec, now, exc):
+                        raise _NextConfiguration() from None
                     return self._record_create_failure(plan, spec, now, aws.error_message(exc))
                 log_event(log, "create_endpoint", created=created, endpoint_config_name=config)
             elif effect.kind == "delete":
@@ -400,12 +418,14 @@ class Manager:
                 log_event(log, "delete_endpoint", deleted=deleted, reason=effect.detail.get("reason"))
             elif effect.kind == "notify":
                 instance = self._instance(spec, plan.record)
+                if effect.detail.get("instance_type"):  # the type the event is about (a sleep: the one that served)
+                    instance = (effect.detail["instance_type"], instance[1])
                 self.notifier.publish(describe(effect.detail, self.settings.environment, *instance))
         return plan
 
     def _instance(self, spec: EndpointSpec, record: Record) -> tuple[str | None, int]:
         if spec.instance_type:
-            return spec.instance_type, spec.instance_count
+            return serving_type(spec, record), spec.instance_count
         config = spec.endpoint_config_name or record.endpoint_config_name
         if not config:
             return None, 1
@@ -423,6 +443,45 @@ class Manager:
         except Exception as exc:
             log_event(log, "could not release the create claim", logging.WARNING, error=aws.error_message(exc))
 
+    def _capacity_fallback(self, plan: Plan, spec: EndpointSpec, now: float, exc: Exception) -> bool:
+        """CreateEndpoint refused for capacity or an account limit, and another instance type is listed: point the
+        record at it (no failure counted, no backoff) and tell the caller to decide again. False otherwise."""
+        rec = plan.record
+        options = spec.options()
+        index = rec.config_index
+        if index + 1 >= len(options) or not is_capacity_failure(aws.error_code(exc), aws.error_message(exc)):
+            return False
+        message = capacity_message(
+            options[index][1], options[index + 1][1], f"{aws.error_code(exc)}: {aws.error_message(exc)}"
+        )
+        moved = replace(
+            rec,
+            create_claimed_at=None,
+            wake_started_at=None,
+            wakes=max(0, rec.wakes - 1),
+            config_index=index + 1,
+            serving_reason=message,
+            capacity_fallbacks=rec.capacity_fallbacks + 1,
+            last_failure_reason=message,
+        )
+        if not self.store.commit(rec, moved):
+            return True  # someone else moved on: deciding again reads what they wrote
+        log_event(log, "create_endpoint refused for capacity", logging.WARNING, detail=message)
+        self.notifier.publish(
+            describe(
+                {
+                    "event": "capacity-fallback",
+                    "endpoint_name": rec.endpoint_name,
+                    "reason": message,
+                    "at": now,
+                },
+                self.settings.environment,
+                options[index + 1][1],
+                spec.instance_count,
+            )
+        )
+        return True
+
     def _record_create_failure(self, plan: Plan, spec: EndpointSpec, now: float, reason: str) -> Plan:
         """CreateEndpoint was refused (missing configuration, quota...): back off exactly as for `Failed`."""
         rec = plan.record
@@ -437,6 +496,8 @@ class Manager:
             wake_started_at=None,
             wakes=max(0, rec.wakes - 1),
             gave_up=gave_up,
+            config_index=0,  # the retry, like the next wake, starts again at the preferred type
+            serving_reason=None,
             desired="asleep" if gave_up else "awake",
             next_retry_at=None if gave_up else now + delay,
         )
@@ -452,7 +513,7 @@ class Manager:
                     "gave_up": gave_up,
                 },
                 self.settings.environment,
-                spec.instance_type,
+                serving_type(spec, rec),
                 spec.instance_count,
             )
         )
@@ -465,7 +526,8 @@ class Manager:
     ) -> dict[str, Any]:
         rec = plan.record
         since = rec.idle_since(now, activity_at)
-        price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
+        itype = serving_type(spec, rec)
+        price = known_price(itype, spec.instance_count) if itype else None
         answer: dict[str, Any] = {
             "ok": plan.ok,
             "endpoint_name": rec.endpoint_name,
@@ -478,7 +540,7 @@ class Manager:
             "lease_expires_at": iso(rec.lease_until) if rec.lease_active(now) else None,
             "protected": plan.protected,
             "fleet": spec.fleet,
-            "instance_type": spec.instance_type,
+            "instance_type": itype,
             "instance_count": spec.instance_count,
             "hourly_price_usd": price,
             "billed_hours": round(rec.billed_seconds_until(now) / 3600.0, 4),
@@ -486,6 +548,11 @@ class Manager:
             "actions": [e.kind for e in plan.effects if e.kind != "notify"],
             "wake_estimate_seconds": round(wake_estimate(rec, self.settings), 1),
         }
+        if len(spec.options()) > 1:
+            # Capacity-aware wake: every type in order, and why the one above serves (or will serve) it.
+            answer["instance_types"] = [t for _, t in spec.options()]
+            answer["serving_reason"] = rec.serving_reason or "preferred instance type"
+            answer["capacity_fallbacks"] = rec.capacity_fallbacks
         if spec.keep_warm:
             answer["keep_warm"] = spec.keep_warm
             _, problem = keep_warm_of(spec)
