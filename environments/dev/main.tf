@@ -53,6 +53,9 @@ module "realtime_endpoint" {
   instance_type          = var.realtime.instance_type
   initial_instance_count = var.realtime.instance_count
 
+  # Capacity-aware wake: one more configuration per fallback type, tried in order when a wake finds no capacity.
+  fallback_instance_types = var.realtime.fallback_instance_types
+
   container_startup_health_check_timeout_in_seconds = var.realtime.container_startup_health_check_timeout_in_seconds
 
   # The manager owns the endpoint: Terraform never creates, updates or deletes it.
@@ -73,6 +76,7 @@ module "manager" {
       instance_type        = module.realtime_endpoint[0].instance_type
       instance_count       = module.realtime_endpoint[0].instance_count
       keep_warm            = var.realtime.keep_warm
+      fallback_configs     = slice(module.realtime_endpoint[0].endpoint_configs, 1, length(module.realtime_endpoint[0].endpoint_configs))
     }
   }
 

@@ -68,6 +68,7 @@ variable "realtime" {
   type = object({
     image_uri                                         = string
     instance_type                                     = optional(string, "ml.g4dn.xlarge")
+    fallback_instance_types                           = optional(list(string), [])
     instance_count                                    = optional(number, 1)
     container_startup_health_check_timeout_in_seconds = optional(number, 600)
     policy                                            = optional(string, "adaptive")
@@ -77,7 +78,7 @@ variable "realtime" {
     protected                                         = optional(bool, false)
     table_deletion_protection_enabled                 = optional(bool, false)
   })
-  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
+  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, `fallback_instance_types` to wake on, in order, when that type has no capacity (one endpoint configuration each; the next wake tries `instance_type` first again), the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
   default     = null
 
   validation {

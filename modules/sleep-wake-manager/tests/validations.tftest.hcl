@@ -215,3 +215,16 @@ run "invalid_inputs_10" {
     var.fleet,
   ]
 }
+
+run "invalid_inputs_fallback_configs" {
+  command = plan
+
+  variables {
+    # rejects a fallback that repeats the preferred instance type
+    endpoints = { sentiment = { endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge", fallback_configs = [{ endpoint_config_name = "other", instance_type = "ml.g4dn.xlarge" }] } }
+  }
+
+  expect_failures = [
+    var.endpoints,
+  ]
+}
