@@ -14,7 +14,9 @@ locals {
     base64sha256 = filebase64sha256(local.lambda_package_path)
   }
 
-  realtime   = var.inference_mode == "realtime"
+  realtime = var.inference_mode == "realtime"
+  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
+  fallback   = local.realtime && try(var.realtime.fallback, null) != null
   serverless = var.inference_mode == "serverless"
   async      = var.inference_mode == "async"
 
@@ -110,10 +112,41 @@ module "gateway" {
   throttling_rate_limit        = var.gateway.throttling_rate_limit
   throttling_burst_limit       = var.gateway.throttling_burst_limit
   max_lease_minutes            = var.gateway.max_lease_minutes
+  fallback_endpoint_name       = local.fallback ? module.fallback_endpoint[0].endpoint_name : null
+  fallback_by_default          = local.fallback ? var.realtime.fallback.by_default : false
   alarm_actions                = compact([var.notification_topic_arn])
 
   bucket_force_destroy                     = var.gateway.force_destroy_bucket
   tokens_table_deletion_protection_enabled = var.realtime.table_deletion_protection_enabled
+}
+
+# The fallback answer while the GPU endpoint wakes: a serverless endpoint (costs nothing while unused) of a CPU
+# model, with network isolation off as Serverless Inference requires. Terraform owns it; only the gateway calls it.
+module "fallback_model" {
+  #checkov:skip=CKV_AWS_370:SageMaker Serverless Inference refuses isolated models; this model serves the serverless fallback.
+  source = "../../modules/sagemaker-model"
+  count  = local.fallback ? 1 : 0
+
+  name           = "${var.name}-fallback"
+  image          = var.realtime.fallback.image_uri
+  model_data_url = coalesce(var.realtime.fallback.model_data_url, var.model_data_url)
+  environment    = var.model_environment
+  kms_key_arn    = var.model_artifact_kms_key_arn
+
+  enable_network_isolation = false
+}
+
+module "fallback_endpoint" {
+  source = "../../modules/serverless-endpoint"
+  count  = local.fallback ? 1 : 0
+
+  name       = "${var.name}-fallback"
+  model_name = module.fallback_model[0].model_name
+
+  serverless_config = {
+    memory_size_in_mb = var.realtime.fallback.memory_size_in_mb
+    max_concurrency   = var.realtime.fallback.max_concurrency
+  }
 }
 
 # ---- serverless: CPU, scales to zero by itself; nothing else to run

@@ -77,13 +77,26 @@ variable "realtime" {
     fleet                                             = optional(bool, false)
     protected                                         = optional(bool, false)
     table_deletion_protection_enabled                 = optional(bool, false)
+    fallback = optional(object({
+      image_uri         = string
+      model_data_url    = optional(string)
+      memory_size_in_mb = optional(number, 4096)
+      max_concurrency   = optional(number, 5)
+      by_default        = optional(bool, false)
+    }))
   })
-  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, `fallback_instance_types` to wake on, in order, when that type has no capacity (one endpoint configuration each; the next wake tries `instance_type` first again), the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
+  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, `fallback_instance_types` to wake on, in order, when that type has no capacity (one endpoint configuration each; the next wake tries `instance_type` first again), the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, `fallback` to answer requests that accept it (`Prefer: fallback`, or all synchronous ones with `by_default`) from a CPU serverless endpoint `<name>-fallback` (its own CPU `image_uri`, and `model_data_url`, by default the main one: a smaller or distilled model) while the GPU endpoint wakes, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
   default     = null
 
   validation {
     condition     = var.inference_mode != "realtime" || var.realtime != null
     error_message = "The inference_mode is realtime, so the realtime settings block (at least image_uri) must be set in terraform.tfvars."
+  }
+
+  validation {
+    # The fallback is a serverless endpoint: no GPU (as for serverless.image_uri below).
+    condition     = try(var.realtime.fallback, null) == null || !can(regex("gpu", lower(try(var.realtime.fallback.image_uri, ""))))
+    error_message = "The realtime.fallback is a serverless endpoint, which has no GPU: use a CPU inference image for realtime.fallback.image_uri (for AWS Deep Learning Containers, a tag with -cpu- instead of -gpu-)."
   }
 }
 
