@@ -15,10 +15,17 @@ locals {
   }
 
   realtime = var.inference_mode == "realtime"
-  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
-  fallback   = local.realtime && try(var.realtime.fallback, null) != null
+
+  # The tags of the endpoint the manager creates on each wake: the provider's default tags do not reach it (it is
+  # created through the API, not by Terraform), so they travel in the manager's settings; it adds managed-by.
+  endpoint_tags = merge(var.tags, {
+    Project     = "sagemaker-sleepwake"
+    Environment = var.environment_name
+  })
   serverless = var.inference_mode == "serverless"
   async      = var.inference_mode == "async"
+  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
+  fallback = local.realtime && try(var.realtime.fallback, null) != null
 
   # The chosen mode's settings block; the variables' validations make sure it is set.
   image_uri = {
@@ -78,11 +85,13 @@ module "manager" {
       instance_type        = module.realtime_endpoint[0].instance_type
       instance_count       = module.realtime_endpoint[0].instance_count
       keep_warm            = var.realtime.keep_warm
+      tags                 = local.endpoint_tags
       fallback_configs     = slice(module.realtime_endpoint[0].endpoint_configs, 1, length(module.realtime_endpoint[0].endpoint_configs))
     }
   }
 
   policy                 = var.realtime.policy
+  hourly_price_overrides = var.hourly_price_overrides
   fleet                  = var.realtime.fleet ? {} : null
   idle_timeout_minutes   = var.realtime.idle_timeout_minutes
   protected              = var.realtime.protected

@@ -143,6 +143,23 @@ variable "async" {
   }
 }
 
+variable "tags" {
+  type        = map(string)
+  description = "Your own tags (cost center, owner...), added to the provider's default tags (Project, Environment, ManagedBy) of every resource Terraform creates and, with Project and Environment, to the real-time endpoint the manager creates on each wake (provider default tags do not reach API-created resources)."
+  default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 30 && alltrue([for k, v in var.tags : !startswith(lower(k), "aws:") && length(k) <= 128 && length(v) <= 256])
+    error_message = "At most 30 tags; keys up to 128 characters and not starting with aws:, values up to 256 characters."
+  }
+}
+
+variable "hourly_price_overrides" {
+  type        = map(number)
+  description = "Your SageMaker prices in USD per instance-hour by instance type (savings plans, another region), used by the manager's status, notifications, report and dashboard instead of its on-demand us-east-1 table. Validated by modules/sleep-wake-manager."
+  default     = {}
+}
+
 variable "notification_topic_arn" {
   type        = string
   description = "Existing SNS topic for the manager's wake/sleep/failure notifications and every mode's alarms; null turns them off."

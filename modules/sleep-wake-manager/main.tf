@@ -56,6 +56,7 @@ locals {
     SLEEPWAKE_ENVIRONMENT                = var.environment_name
     SLEEPWAKE_LOG_LEVEL                  = var.log_level
     SLEEPWAKE_MAX_DELETES_PER_TICK       = tostring(local.fleet_enabled ? var.fleet.max_deletes_per_tick : 10)
+    SLEEPWAKE_HOURLY_PRICE_OVERRIDES     = length(var.hourly_price_overrides) == 0 ? "" : jsonencode(var.hourly_price_overrides)
   }
 }
 

@@ -407,6 +407,17 @@ variable "tags" {
   default     = {}
 }
 
+variable "hourly_price_overrides" {
+  type        = map(number)
+  description = "Your prices, in USD per instance-hour, by instance type (e.g. `{ \"ml.g5.xlarge\" = 1.01 }` for a savings plan or another region): they replace the manager's on-demand us-east-1 table (sleepwake/domain/pricing.py) in `status`, notifications, the report and the dashboard's cost. Empty (the default): the table."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.hourly_price_overrides : can(regex("^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$", k)) && v >= 0])
+    error_message = "The hourly_price_overrides keys must be SageMaker instance types such as ml.g5.xlarge, and the prices (USD per instance-hour) >= 0."
+  }
+}
+
 variable "delete_endpoints_on_destroy" {
   type        = bool
   description = "When the manager is destroyed (terraform destroy, or a switch to another inference mode), delete the endpoints it manages first, so none keeps running unmanaged. Terraform invokes the manager for this (aws_lambda_invocation, CRUD scope), so the credentials applying need lambda:InvokeFunction on it."

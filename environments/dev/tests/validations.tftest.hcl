@@ -91,3 +91,13 @@ run "a_gpu_image_for_the_realtime_fallback_is_rejected" {
 
   expect_failures = [var.realtime]
 }
+
+run "an_aws_tag_key_is_rejected" {
+  command = plan
+
+  variables {
+    tags = { "aws:owner" = "me" }
+  }
+
+  expect_failures = [var.tags]
+}

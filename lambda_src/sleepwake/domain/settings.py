@@ -72,6 +72,9 @@ class Settings:
     create_claim_timeout_seconds: int = 120
     # The blast-radius cap: at most this many idle endpoints are deleted per tick; the rest wait for the next one.
     max_deletes_per_tick: int = 10
+    # SLEEPWAKE_HOURLY_PRICE_OVERRIDES, validated here so that a bad map stops the function at start with its
+    # problem named (sleepwake.domain.pricing reads the same variable for every price).
+    hourly_price_overrides: tuple[tuple[str, float], ...] = ()
 
     @property
     def fleet_enabled(self) -> bool:
@@ -225,4 +228,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_topic_arn=env.get("SLEEPWAKE_NOTIFY_TOPIC_ARN", "").strip() or None,
         environment=env.get("SLEEPWAKE_ENVIRONMENT", "").strip() or "default",
         max_deletes_per_tick=parse_int(env, "SLEEPWAKE_MAX_DELETES_PER_TICK", 10, minimum=1, maximum=1000),
+        hourly_price_overrides=_price_overrides(env),
     )
+
+
+def _price_overrides(env: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+    from sleepwake.domain.pricing import parse_overrides
+
+    try:
+        return tuple(sorted(parse_overrides(env.get("SLEEPWAKE_HOURLY_PRICE_OVERRIDES", "")).items()))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None

@@ -175,3 +175,25 @@ run "without_fallbacks_iam_covers_the_one_configuration" {
     error_message = "No fallback list without fallbacks."
   }
 }
+
+run "price_overrides_reach_the_manager" {
+  command = plan
+
+  variables {
+    hourly_price_overrides = { "ml.g4dn.xlarge" = 0.5 }
+  }
+
+  assert {
+    condition     = jsondecode(output.lambda_environment["SLEEPWAKE_HOURLY_PRICE_OVERRIDES"]) == { "ml.g4dn.xlarge" = 0.5 }
+    error_message = "hourly_price_overrides reaches SLEEPWAKE_HOURLY_PRICE_OVERRIDES as JSON."
+  }
+}
+
+run "no_price_overrides_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_HOURLY_PRICE_OVERRIDES"] == ""
+    error_message = "No overrides by default: the manager's price table."
+  }
+}

@@ -228,3 +228,16 @@ run "invalid_inputs_fallback_configs" {
     var.endpoints,
   ]
 }
+
+run "invalid_inputs_price_overrides" {
+  command = plan
+
+  variables {
+    # rejects an override keyed by something that is not an instance type
+    hourly_price_overrides = { "g5.xlarge" = 1.0 }
+  }
+
+  expect_failures = [
+    var.hourly_price_overrides,
+  ]
+}
