@@ -14,7 +14,12 @@ locals {
     base64sha256 = filebase64sha256(local.lambda_package_path)
   }
 
-  realtime = var.inference_mode == "realtime"
+  realtime   = var.inference_mode == "realtime"
+  serverless = var.inference_mode == "serverless"
+  async      = var.inference_mode == "async"
+
+  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
+  fallback = local.realtime && try(var.realtime.fallback, null) != null
 
   # The tags of the endpoint the manager creates on each wake: the provider's default tags do not reach it (it is
   # created through the API, not by Terraform), so they travel in the manager's settings; it adds managed-by.
@@ -22,10 +27,6 @@ locals {
     Project     = "sagemaker-sleepwake"
     Environment = var.environment_name
   })
-  serverless = var.inference_mode == "serverless"
-  async      = var.inference_mode == "async"
-  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
-  fallback = local.realtime && try(var.realtime.fallback, null) != null
 
   # The chosen mode's settings block; the variables' validations make sure it is set.
   image_uri = {
