@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
 
+from sleepwake.domain import usage
 from sleepwake.domain.policy import SLEEP as SLEEP_NOW
 from sleepwake.domain.policy import WAKE as WAKE_NOW
 from sleepwake.domain.policy import Decision, IdleHistory, PolicyConfig
@@ -143,6 +144,14 @@ class Record:
     config_index: int = 0
     serving_reason: str | None = None
     capacity_fallbacks: int = 0  # wakes moved to the next instance type for lack of capacity, all time
+    # The savings report's memory (sleepwake.domain.usage): per-minute requests, billed periods and measured wakes
+    # of yesterday and today, since the first tick that saw the endpoint (`tracked_since`); and the last day
+    # whose report was notified (once a day, by the first tick of the next day).
+    activity_log: str | None = None
+    periods_log: str | None = None
+    wakes_log: str | None = None
+    tracked_since: float | None = None
+    reported_day: str | None = None
 
     # Fields written by others; a manager commit never writes them.
     FOREIGN = ("last_activity", "lease_until", "busy_until")
@@ -185,6 +194,7 @@ class Record:
             "deleting_since",
             "wake_estimate_seconds",
             "wake_measured_for",
+            "tracked_since",
         ):
             if float_field in known:
                 known[float_field] = float(known[float_field])
@@ -225,8 +235,12 @@ class Record:
 
     def close_billing(self, now: float, **changes: Any) -> "Record":
         """End the current billed period (a delete, a failure, a disappearance) and apply `changes`."""
+        periods = self.periods_log
+        if self.wake_started_at is not None and now > self.wake_started_at:
+            periods = usage.add_pair(periods, self.wake_started_at, now, now, keep_by_end=True)
         return replace(
             self,
+            periods_log=periods,
             billed_seconds=self.billed_seconds_until(now),
             billed_day=utc_day(now),
             billed_day_seconds=self.billed_today_seconds(now),
@@ -343,12 +357,19 @@ def _measure_wake(rec: Record) -> Record:
         return replace(rec, wake_measured_for=rec.wake_started_at)
     count = rec.wakes_measured + 1
     weight = max(WAKE_ESTIMATE_WEIGHT, 1.0 / count)
+    log = usage.add_pair(rec.wakes_log, rec.wake_started_at, took, rec.in_service_since)
     estimate = (
         took
         if rec.wake_estimate_seconds is None
         else (rec.wake_estimate_seconds + weight * (took - rec.wake_estimate_seconds))
     )
-    return replace(rec, wake_estimate_seconds=estimate, wakes_measured=count, wake_measured_for=rec.wake_started_at)
+    return replace(
+        rec,
+        wake_estimate_seconds=estimate,
+        wakes_measured=count,
+        wake_measured_for=rec.wake_started_at,
+        wakes_log=log,
+    )
 
 
 def observe_activity(rec: Record, now: float, settings: Settings, activity_at: float | None) -> Record:
@@ -368,8 +389,17 @@ def observe_activity(rec: Record, now: float, settings: Settings, activity_at: f
         else float(settings.cold_start_penalty_seconds),
         grace_seconds=float(settings.min_in_service_seconds),
     )
+    if rec.tracked_since is None:
+        rec = replace(rec, tracked_since=now)
     if observed is not history:
-        rec = replace(rec, history=observed.to_item(), request_count_seen=rec.request_count)
+        # The same requests, at the same minute, as the idle history was just told: the report's per-minute trace.
+        counted = new_requests if new_requests > 0 else 1
+        rec = replace(
+            rec,
+            history=observed.to_item(),
+            request_count_seen=rec.request_count,
+            activity_log=usage.add_requests(rec.activity_log, observed.last_activity, counted, now),
+        )
     return rec
 
 

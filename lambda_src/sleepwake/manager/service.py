@@ -20,9 +20,10 @@ from sleepwake.aws.fleet import CloudWatchActivity, FleetDiscovery
 from sleepwake.aws.notify import Notifier, describe
 from sleepwake.aws.store import StateStore
 from sleepwake.common.clock import Clock, SystemClock
-from sleepwake.common.errors import SettingsError
+from sleepwake.common.errors import BadEvent, SettingsError
 from sleepwake.common.observability import get_logger, log_context, log_event
 from sleepwake.common.timefmt import iso
+from sleepwake.domain import usage
 from sleepwake.domain.lifecycle import (
     FAILED,
     Confirmation,
@@ -35,14 +36,36 @@ from sleepwake.domain.lifecycle import (
     is_capacity_failure,
     keep_warm_of,
     serving_type,
+    utc_day,
     wake_estimate,
 )
 from sleepwake.domain.pricing import known_price
+from sleepwake.domain.report import day_bounds, day_report
+from sleepwake.domain.report import render as render_report
 from sleepwake.domain.settings import EndpointSpec, Settings
 from sleepwake.manager.teardown import delete_endpoints
 
 log = get_logger("manager")
 MAX_ATTEMPTS = 6
+
+
+def _report_fields(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's headline figures, flat, for the log line the dashboard reads."""
+    cheapest = report.get("cheapest_policy")
+    policies = report.get("policies", {})
+    return {
+        "day": report.get("day"),
+        "instance_type": report.get("instance_type"),
+        "awake_hours": report.get("awake_hours"),
+        "cost_usd": report.get("cost_usd"),
+        "always_on_usd": report.get("always_on_usd"),
+        "saved_usd": report.get("saved_usd"),
+        "wakes": report.get("wakes"),
+        "requests_waited": report.get("requests_waited"),
+        "wait_p95_seconds": report.get("wait_p95_seconds"),
+        "cheapest_policy": cheapest,
+        "cheapest_total_usd": policies.get(cheapest, {}).get("total_usd"),
+    }
 
 
 class ContentionError(RuntimeError):
@@ -175,6 +198,93 @@ class Manager:
             ]
         return answer
 
+    # ---- the savings report ---------------------------------------------------------------------------------
+    def report(self, name: str, day: str | None = None, *, record: Record | None = None) -> dict[str, Any]:
+        """One endpoint's day (today so far by default): awake hours and cost, always-on, wakes, waits, and every
+        idle policy replayed on the recorded traffic (sleepwake.domain.report). Reads only; changes nothing."""
+        now = self.clock.now()
+        day = self._report_day(day, now)
+        record = record if record is not None else self.store.get(name)
+        spec = self.spec(name, record)
+        itype = serving_type(spec, record)
+        report = day_report(
+            record,
+            day,
+            now,
+            instance_type=itype,
+            hourly_price=known_price(itype, spec.instance_count) if itype else None,
+            wake_seconds=wake_estimate(record, self.settings),
+            idle_timeout_seconds=float(self.settings.idle_timeout_seconds),
+            penalty_seconds=None
+            if self.settings.cold_start_penalty_seconds is None
+            else float(self.settings.cold_start_penalty_seconds),
+            min_ready_seconds=float(self.settings.min_in_service_seconds),
+            policy=self.settings.policy,
+        )
+        return {"ok": True, **report, "text": render_report(report)}
+
+    def report_all(self, day: str | None = None) -> dict[str, Any]:
+        now = self.clock.now()
+        day = self._report_day(day, now)
+        records, corrupt = self.store.scan_endpoints_checked()
+        specs = self.catalog(self.endpoints.list_all() if self.settings.fleet_enabled else {}, records)
+        reports = [
+            self.report(name, day, record=records.get(name) or Record(name))
+            for name in sorted(specs)
+            if name not in corrupt
+        ]
+        answer: dict[str, Any] = {"ok": not corrupt, "day": day, "reports": reports}
+        if corrupt:
+            answer["errors"] = [
+                {"endpoint_name": n, "error": f"corrupt record: {p}"} for n, p in sorted(corrupt.items())
+            ]
+        return answer
+
+    @staticmethod
+    def _report_day(day: str | None, now: float) -> str:
+        """Today by default; yesterday and today are kept (sleepwake.domain.usage), anything else is refused."""
+        today = utc_day(now)
+        if day is None:
+            return today
+        try:
+            start, _ = day_bounds(day)
+        except ValueError as exc:
+            raise BadEvent(str(exc)) from None
+        if start > now:
+            raise BadEvent(f"day {day} has not begun yet (today is {today} UTC)")
+        if start < usage.horizon(now):
+            raise BadEvent(f"day {day} is too old: the manager keeps per-minute history for yesterday and today only")
+        return day
+
+    def daily_reports(self, records: dict[str, Record] | None) -> int:
+        """Once a day, with a notification topic: the first tick of a day notifies yesterday's report of every
+        endpoint tracked then. `reported_day` is committed first (conditionally), so it is sent once."""
+        if not self.settings.notify_topic_arn or records is None:
+            return 0
+        now = self.clock.now()
+        yesterday = utc_day(now - 86400)
+        sent = 0
+        for name, record in sorted(records.items()):
+            if record.reported_day == yesterday or record.tracked_since is None:
+                continue
+            if record.tracked_since >= now - now % 86400:
+                continue  # first seen today: nothing to say about yesterday
+            try:
+                fresh = self.store.get(name)
+                if fresh.reported_day == yesterday or not self.store.commit(
+                    fresh, replace(fresh, reported_day=yesterday)
+                ):
+                    continue
+                report = self.report(name, yesterday, record=fresh)
+            except Exception as exc:
+                log_event(log, "daily report failed", logging.ERROR, endpoint_name=name, error=aws.error_message(exc))
+                continue
+            figures = {k: v for k, v in report.items() if k not in ("ok", "text")}
+            log_event(log, "daily report", endpoint_name=name, **_report_fields(report))
+            self.notifier.publish({"event": "daily-report", "environment": self.settings.environment, **figures})
+            sent += 1
+        return sent
+
     def tick(self) -> dict[str, Any]:
         """The schedule: reconcile every managed endpoint. No single failing call stops the tick: a failed batched
         read falls back to per-endpoint reads (or, for activity, to "in use"), a corrupt record or a failing
@@ -233,6 +343,9 @@ class Manager:
             deletes += "delete" in answer["actions"]
             results.append(answer)
         answer = {"ok": not errors and all(r["ok"] for r in results), "results": results, "deletes": deletes}
+        reported = attempt("daily reports", lambda: self.daily_reports(records), 0)
+        if reported:
+            answer["reports_sent"] = reported
         if errors:
             answer["errors"] = errors
         return answer
