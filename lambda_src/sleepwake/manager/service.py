@@ -475,6 +475,8 @@ class Manager:
                     detail=answer["message"],
                     idle_seconds=answer["idle_seconds"],
                     cost_today_usd=answer["cost_today_usd"],
+                    instance_type=answer["instance_type"],
+                    serving_reason=answer.get("serving_reason"),
                     effects=[e.kind for e in plan.effects],
                 )
                 return answer
