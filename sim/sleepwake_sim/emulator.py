@@ -153,15 +153,33 @@ class SimulatedLifecycle(SageMakerEndpoints):
 
             code, message = self.refused[config_name]
             raise ClientError({"Error": {"Code": code, "Message": message}}, "CreateEndpoint")
-        created = super().create(name, config_name, tags, mark_managed=mark_managed)
-        if created:
-            with self._lock:
-                self.creates += 1
+        # The timeline goes in before the emulator creates the endpoint (InService at once there): a concurrent
+        # describe must never see the emulator's InService without the Creating overlay.
+        with self._lock:
+            previous = self.timelines.get(name)
+            timeline = _Timeline(created_at=self.clock.now())
+            self.timelines[name] = timeline
+        try:
+            created = super().create(name, config_name, tags, mark_managed=mark_managed)
+        except Exception:
+            self._restore(name, timeline, previous)
+            raise
+        if not created:
+            self._restore(name, timeline, previous)
+            return False
+        with self._lock:
+            self.creates += 1
             pending = self._fail_next.get(name)
-            self.timelines[name] = _Timeline(
-                created_at=self.clock.now(), fail_reason=pending.pop(0) if pending else None
-            )
-        return created
+            timeline.fail_reason = pending.pop(0) if pending else None
+        return True
+
+    def _restore(self, name: str, timeline: _Timeline, previous: _Timeline | None) -> None:
+        with self._lock:
+            if self.timelines.get(name) is timeline:
+                if previous is None:
+                    self.timelines.pop(name, None)
+                else:
+                    self.timelines[name] = previous
 
     def delete(self, name: str) -> bool:
         deleted = super().delete(name)
