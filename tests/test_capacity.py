@@ -77,6 +77,8 @@ def test_create_refused_for_an_account_limit_wakes_on_the_second_type_in_the_sam
     assert (record.failures, record.next_retry_at, record.wakes) == (0, None, 1)  # no failure, no backoff
     assert p.notifier.events() == ["capacity-fallback", "wake"]
     assert p.notifier.sent[0]["hourly_price_usd"] == 1.0528
+    wake = p.notifier.sent[1]
+    assert wake["instance_type"] == "ml.g4dn.2xlarge" and "no capacity for ml.g4dn.xlarge" in wake["serving_reason"]
     p.clock.advance(WAKE_SECONDS)
     status = p.manager.tick()["results"][0]
     assert (status["state"], status["instance_type"]) == ("ready", "ml.g4dn.2xlarge")

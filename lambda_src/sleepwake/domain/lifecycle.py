@@ -622,7 +622,7 @@ def decide(
                 "create",
                 {"endpoint_config_name": config_name, "instance_type": instance_type, "config_index": index},
             ),
-            _notify("wake", rec, now, why),
+            _notify("wake", rec, now, why, instance_type=instance_type, serving_reason=claimed.serving_reason),
             retry_after_seconds=_retry_after(wake_eta),
         )
 
