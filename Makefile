@@ -13,7 +13,7 @@ ENV_DIR := environments/$(ENV)
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 
 .PHONY: help venv build test static-checks test-python test-unit lint-python tf-checks tf-test fmt docs lint validate security demo bench \
-        plan apply destroy status wake sleep token-create token-list token-revoke clean
+        plan apply destroy status wake sleep report token-create token-list token-revoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -92,9 +92,9 @@ apply: ## terraform apply ENV=dev (the plan from `make plan`)
 destroy: ## terraform destroy ENV=dev (the manager's teardown deletes its endpoints first)
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy
 
-status wake sleep: venv ## call the deployed manager: make status ENV=dev [ENDPOINT=name] [FORCE=1 for sleep]
+status wake sleep report: venv ## call the deployed manager: make status|report ENV=dev [ENDPOINT=name] [FORCE=1 for sleep] [DAY=YYYY-MM-DD for report]
 	$(PY) tools/invoke_manager.py $@ --env $(ENV) --terraform $(TERRAFORM) \
-	  $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(if $(FORCE),--force)
+	  $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(if $(FORCE),--force) $(if $(DAY),--day $(DAY))
 
 token-create: venv ## gateway token, printed once: make token-create NAME=my-app [DAYS=90] ENV=dev
 	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) create "$(NAME)" $(if $(DAYS),--expires-days $(DAYS))

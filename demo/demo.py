@@ -160,6 +160,7 @@ def replay(trace, wake_seconds: int = 480) -> dict:
     from SimulatedLifecycle (Creating for the wake delay; deletion immediate, as in the simulator), so the manager
     meets the same states as `python -m sleepwake_sim.simulate` and must bill the same minutes.
     """
+    from sleepwake.domain.lifecycle import utc_day
     from sleepwake.handlers.manager import dispatch
     from sleepwake.manager.events import parse
     from sleepwake_sim.doubles import FakeClock
@@ -194,7 +195,11 @@ def replay(trace, wake_seconds: int = 480) -> dict:
             }
         )
     final = manager.store.get(ENDPOINT).billed_seconds_until(trace.end)
+    clock.set(trace.end)
+    # The manager's savings report for the day, from what it recorded (the `report` action, as `make report`).
+    report = dispatch(manager, parse({"action": "report", "endpoint_name": ENDPOINT, "day": utc_day(trace.start)}))
     return {
+        "report": report,
         "timeline": timeline,
         "billed_seconds": final,
         "cold_starts": cold_starts,
@@ -334,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             f"endpoint {trace.name[:10]}: requests, state and cost (adaptive policy)",
             args.out / "timeline.png",
         )
-        print(f"   timeline: {png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}\n")
+        print(f"   timeline: {png.relative_to(ROOT) if png.is_relative_to(ROOT) else png}")
+        print("   the manager's savings report for it (make report ENV=...; the `report` action):")
+        print("   " + result["report"]["text"].replace("\n", "\n   ") + "\n")
     print(
         "3. Every policy on the whole excerpt (python -m sleepwake_sim.simulate), cost relative to the offline optimum"
     )

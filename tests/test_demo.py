@@ -61,3 +61,43 @@ def test_replaying_real_traffic_through_the_manager_matches_the_simulator(replay
 def test_the_timeline_is_drawn(replays, tmp_path):
     png = demo.plot(replays[0][1]["timeline"], "test", tmp_path / "timeline.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("row", range(5))
+def test_the_report_on_the_demo_trace_matches_the_simulator_for_every_policy(aws_mock, row):
+    """The savings report is built from what the manager recorded (per-minute requests, billed periods, wakes),
+    not from the CSV: its replay of every policy must give the simulator's figures on the CSV trace exactly."""
+    from sleepwake.domain.policy import ALL_PRESETS, PolicyConfig
+    from sleepwake.domain.pricing import hourly_price
+    from sleepwake.domain.settings import Settings
+    from sleepwake.domain.simulation import simulate_endpoint
+
+    trace = read_trace(demo.EXCERPT)[row]
+    replayed = demo.replay(trace)
+    report = replayed["report"]
+    assert report["ok"] and report["day"] == "1970-01-01"
+    assert (report["from"], report["to"], report["requests"]) == (trace.start, trace.end, trace.total_requests)
+    price = hourly_price(demo.INSTANCE)
+    assert report["wake_estimate_seconds"] == 480
+    totals = {}
+    for name in ALL_PRESETS:
+        cfg = PolicyConfig.named(
+            name, wake_seconds=480.0, hourly_price=price, idle_timeout_seconds=float(Settings.idle_timeout_seconds)
+        )
+        sim = simulate_endpoint(trace, cfg, min_ready_seconds=float(Settings.min_in_service_seconds))
+        figures = report["policies"][name]
+        assert figures["awake_hours"] == round(sim.billed_seconds / 3600, 4), name
+        assert figures["cost_usd"] == round(sim.billed_seconds / 3600 * price, 4), name
+        assert figures["total_usd"] == round(sim.cost_seconds() / 3600 * price, 4), name
+        assert (figures["wakes"], figures["requests_waited"]) == (sim.wakes, sim.cold_starts), name
+        assert figures["wait_minutes"] == round(sum(w * n for w, n in sim.waits.items()) / 60, 2), name
+        totals[name] = sim.cost_seconds()
+    assert report["cheapest_policy"] == min(totals, key=lambda n: (totals[n], ALL_PRESETS.index(n)))
+    # As it was: the manager's own bill and wakes are the simulator's for the configured (adaptive) policy.
+    adaptive = report["policies"]["adaptive"]
+    assert report["awake_hours"] == adaptive["awake_hours"] == round(replayed["billed_seconds"] / 3600, 4)
+    assert (report["wakes"], report["requests_waited"]) == (adaptive["wakes"], adaptive["requests_waited"])
+    assert report["always_on_usd"] == round((trace.end - trace.start) / 3600 * price, 4)
+    assert all(took == 480 for took in report["wake_seconds"])
+    if report["requests_waited"]:
+        assert 0 < report["wait_p50_seconds"] <= report["wait_p95_seconds"] <= 480

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Call a deployed manager and print its answer: `make status|wake|sleep ENV=dev [ENDPOINT=name] [FORCE=1]`.
+"""Call a deployed manager and print its answer: `make status|wake|sleep|report ENV=dev [ENDPOINT=name] [FORCE=1]
+[DAY=YYYY-MM-DD]`.
 
 Reads the function name from the environment's Terraform outputs, invokes it with boto3 (your AWS credentials)
 and prints the JSON answer. Exits 1 when the manager answers ok=false or the function errors.
@@ -35,10 +36,11 @@ def terraform_output(env: str, name: str, terraform: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["status", "wake", "sleep"])
+    parser.add_argument("action", choices=["status", "wake", "sleep", "report"])
     parser.add_argument("--env", required=True)
     parser.add_argument("--endpoint", default="")
     parser.add_argument("--force", action="store_true", help="sleep: skip the idle and grace checks")
+    parser.add_argument("--day", default="", help="report: the UTC day YYYY-MM-DD (default today; yesterday kept)")
     parser.add_argument("--terraform", default="terraform")
     args = parser.parse_args(argv)
     function = terraform_output(args.env, "manager_function_name", args.terraform)
@@ -47,8 +49,15 @@ def main(argv: list[str] | None = None) -> int:
         event["endpoint_name"] = args.endpoint
     if args.force:
         event["force"] = True
+    if args.day:
+        event["day"] = args.day
     answer = boto3.client("lambda").invoke(FunctionName=function, Payload=json.dumps(event).encode())
     body = json.loads(answer["Payload"].read() or b"null")
+    if args.action == "report" and isinstance(body, dict) and body.get("ok"):
+        # The readable text first, then the figures.
+        for report in body.get("reports", [body]):
+            print(report.get("text", ""))
+        print()
     print(json.dumps(body, indent=2))
     return 1 if answer.get("FunctionError") or not (isinstance(body, dict) and body.get("ok")) else 0
 

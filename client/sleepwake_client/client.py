@@ -105,6 +105,15 @@ class InvokeResponse:
     status: int = 200
     attempts: int = 1
     waited_seconds: float = 0.0
+    # "fallback" when the gateway answered from its fallback endpoint while the model woke (accept_fallback=True),
+    # "model" otherwise; `state` and `retry_after_seconds` then tell when the model itself is expected.
+    served_by: str = "model"
+    state: str | None = None
+    retry_after_seconds: int | None = None
+
+    @property
+    def from_fallback(self) -> bool:
+        return self.served_by == "fallback"
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -296,9 +305,15 @@ class SleepwakeClient:
         *,
         deadline_seconds: float = 30.0,
         accept: str | None = None,
+        accept_fallback: bool = False,
     ) -> InvokeResponse:
-        """Invoke the model, waiting up to `deadline_seconds` for a sleeping endpoint to wake."""
+        """Invoke the model, waiting up to `deadline_seconds` for a sleeping endpoint to wake.
+
+        `accept_fallback=True` (through the gateway): while the model wakes, take the answer of the gateway's
+        fallback endpoint (a smaller model) at once; the answer's `from_fallback` says so. The wake starts anyway."""
         data, content_type = _encode(body, content_type)
+        if accept_fallback and not self.api_url:
+            raise ValueError("accept_fallback needs the gateway (api_url): the fallback endpoint is the gateway's")
         if self.mode == "async":
             return self._invoke_async(data, content_type, deadline_seconds)
         if len(data) > self.max_body_bytes:
@@ -314,10 +329,21 @@ class SleepwakeClient:
         attempts = 0
         while True:
             attempts += 1
-            outcome = attempt(data, content_type, accept)
+            outcome = (
+                attempt(data, content_type, accept, accept_fallback)
+                if accept_fallback
+                else attempt(data, content_type, accept)
+            )
             if isinstance(outcome, InvokeResponse):
                 return InvokeResponse(
-                    outcome.body, outcome.content_type, outcome.status, attempts, self._clock() - started
+                    outcome.body,
+                    outcome.content_type,
+                    outcome.status,
+                    attempts,
+                    self._clock() - started,
+                    outcome.served_by,
+                    outcome.state,
+                    outcome.retry_after_seconds,
                 )
             state, retry_after = outcome
             now = self._clock()
@@ -414,13 +440,25 @@ class SleepwakeClient:
         return answer.payload()
 
     # ---- through the gateway ------------------------------------------------------------------------------
-    def _via_gateway(self, data: bytes, content_type: str, accept: str | None):
+    def _via_gateway(self, data: bytes, content_type: str, accept: str | None, accept_fallback: bool = False):
         headers = {"Content-Type": content_type}
         if accept:
             headers["Accept"] = accept
+        if accept_fallback:
+            headers["Prefer"] = "fallback"
         answer = self._http("POST", "/invoke", data, headers)
         if answer.status == 200:
-            return InvokeResponse(answer.body, answer.headers.get("content-type", "application/octet-stream"))
+            content = answer.headers.get("content-type", "application/octet-stream")
+            if answer.headers.get("x-sleepwake-served-by") == "fallback":
+                retry = answer.headers.get("retry-after")
+                return InvokeResponse(
+                    answer.body,
+                    content,
+                    served_by="fallback",
+                    state=answer.headers.get("x-sleepwake-state"),
+                    retry_after_seconds=int(retry) if retry and retry.isdigit() else None,
+                )
+            return InvokeResponse(answer.body, content)
         if answer.status == 303 and answer.headers.get("location"):
             stored = self._fetch(answer.headers["location"])
             return InvokeResponse(stored.body, stored.headers.get("content-type", "application/octet-stream"))

@@ -18,6 +18,16 @@ locals {
   serverless = var.inference_mode == "serverless"
   async      = var.inference_mode == "async"
 
+  # Real-time mode's fallback answer while the GPU endpoint wakes: a CPU serverless endpoint of its own model.
+  fallback = local.realtime && try(var.realtime.fallback, null) != null
+
+  # The tags of the endpoint the manager creates on each wake: the provider's default tags do not reach it (it is
+  # created through the API, not by Terraform), so they travel in the manager's settings; it adds managed-by.
+  endpoint_tags = merge(var.tags, {
+    Project     = "sagemaker-sleepwake"
+    Environment = var.environment_name
+  })
+
   # The chosen mode's settings block; the variables' validations make sure it is set.
   image_uri = {
     realtime   = try(var.realtime.image_uri, null)
@@ -53,6 +63,9 @@ module "realtime_endpoint" {
   instance_type          = var.realtime.instance_type
   initial_instance_count = var.realtime.instance_count
 
+  # Capacity-aware wake: one more configuration per fallback type, tried in order when a wake finds no capacity.
+  fallback_instance_types = var.realtime.fallback_instance_types
+
   container_startup_health_check_timeout_in_seconds = var.realtime.container_startup_health_check_timeout_in_seconds
 
   # The manager owns the endpoint: Terraform never creates, updates or deletes it.
@@ -73,10 +86,13 @@ module "manager" {
       instance_type        = module.realtime_endpoint[0].instance_type
       instance_count       = module.realtime_endpoint[0].instance_count
       keep_warm            = var.realtime.keep_warm
+      tags                 = local.endpoint_tags
+      fallback_configs     = slice(module.realtime_endpoint[0].endpoint_configs, 1, length(module.realtime_endpoint[0].endpoint_configs))
     }
   }
 
   policy                 = var.realtime.policy
+  hourly_price_overrides = var.hourly_price_overrides
   fleet                  = var.realtime.fleet ? {} : null
   idle_timeout_minutes   = var.realtime.idle_timeout_minutes
   protected              = var.realtime.protected
@@ -106,10 +122,41 @@ module "gateway" {
   throttling_rate_limit        = var.gateway.throttling_rate_limit
   throttling_burst_limit       = var.gateway.throttling_burst_limit
   max_lease_minutes            = var.gateway.max_lease_minutes
+  fallback_endpoint_name       = local.fallback ? module.fallback_endpoint[0].endpoint_name : null
+  fallback_by_default          = local.fallback ? var.realtime.fallback.by_default : false
   alarm_actions                = compact([var.notification_topic_arn])
 
   bucket_force_destroy                     = var.gateway.force_destroy_bucket
   tokens_table_deletion_protection_enabled = var.realtime.table_deletion_protection_enabled
+}
+
+# The fallback answer while the GPU endpoint wakes: a serverless endpoint (costs nothing while unused) of a CPU
+# model, with network isolation off as Serverless Inference requires. Terraform owns it; only the gateway calls it.
+module "fallback_model" {
+  #checkov:skip=CKV_AWS_370:SageMaker Serverless Inference refuses isolated models; this model serves the serverless fallback.
+  source = "../../modules/sagemaker-model"
+  count  = local.fallback ? 1 : 0
+
+  name           = "${var.name}-fallback"
+  image          = var.realtime.fallback.image_uri
+  model_data_url = coalesce(var.realtime.fallback.model_data_url, var.model_data_url)
+  environment    = var.model_environment
+  kms_key_arn    = var.model_artifact_kms_key_arn
+
+  enable_network_isolation = false
+}
+
+module "fallback_endpoint" {
+  source = "../../modules/serverless-endpoint"
+  count  = local.fallback ? 1 : 0
+
+  name       = "${var.name}-fallback"
+  model_name = module.fallback_model[0].model_name
+
+  serverless_config = {
+    memory_size_in_mb = var.realtime.fallback.memory_size_in_mb
+    max_concurrency   = var.realtime.fallback.max_concurrency
+  }
 }
 
 # ---- serverless: CPU, scales to zero by itself; nothing else to run

@@ -2,10 +2,10 @@ provider "aws" {
   region = var.region
 
   default_tags {
-    tags = {
+    tags = merge(var.tags, {
       Project     = "sagemaker-sleepwake"
       Environment = var.environment_name
       ManagedBy   = "terraform"
-    }
+    })
   }
 }

@@ -68,6 +68,7 @@ variable "realtime" {
   type = object({
     image_uri                                         = string
     instance_type                                     = optional(string, "ml.g4dn.xlarge")
+    fallback_instance_types                           = optional(list(string), [])
     instance_count                                    = optional(number, 1)
     container_startup_health_check_timeout_in_seconds = optional(number, 600)
     policy                                            = optional(string, "adaptive")
@@ -76,13 +77,26 @@ variable "realtime" {
     fleet                                             = optional(bool, false)
     protected                                         = optional(bool, false)
     table_deletion_protection_enabled                 = optional(bool, false)
+    fallback = optional(object({
+      image_uri         = string
+      model_data_url    = optional(string)
+      memory_size_in_mb = optional(number, 4096)
+      max_concurrency   = optional(number, 5)
+      by_default        = optional(bool, false)
+    }))
   })
-  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
+  description = "Real-time mode: the inference image (GPU images work), the instance type and count while awake, `fallback_instance_types` to wake on, in order, when that type has no capacity (one endpoint configuration each; the next wake tries `instance_type` first again), the idle `policy` (adaptive, fixed, breakeven, always-on; see modules/sleep-wake-manager) and, for `fixed`, the minutes without activity before the manager deletes the endpoint, an optional `keep_warm` schedule (e.g. \"Mon-Fri 09:00-18:00 Europe/Paris\"), `fleet` to also manage every endpoint tagged auto-maintain=true in the account and region, `protected` to never sleep it, `fallback` to answer requests that accept it (`Prefer: fallback`, or all synchronous ones with `by_default`) from a CPU serverless endpoint `<name>-fallback` (its own CPU `image_uri`, and `model_data_url`, by default the main one: a smaller or distilled model) while the GPU endpoint wakes, and deletion protection of the manager's state table (on, it stops a switch away from real-time until turned off)."
   default     = null
 
   validation {
     condition     = var.inference_mode != "realtime" || var.realtime != null
     error_message = "The inference_mode is realtime, so the realtime settings block (at least image_uri) must be set in terraform.tfvars."
+  }
+
+  validation {
+    # The fallback is a serverless endpoint: no GPU (as for serverless.image_uri below).
+    condition     = try(var.realtime.fallback, null) == null || !can(regex("gpu", lower(try(var.realtime.fallback.image_uri, ""))))
+    error_message = "The realtime.fallback is a serverless endpoint, which has no GPU: use a CPU inference image for realtime.fallback.image_uri (for AWS Deep Learning Containers, a tag with -cpu- instead of -gpu-)."
   }
 }
 
@@ -127,6 +141,23 @@ variable "async" {
     condition     = var.inference_mode != "async" || var.async != null
     error_message = "The inference_mode is async, so the async settings block (at least image_uri) must be set in terraform.tfvars."
   }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Your own tags (cost center, owner...), added to the provider's default tags (Project, Environment, ManagedBy) of every resource Terraform creates and, with Project and Environment, to the real-time endpoint the manager creates on each wake (provider default tags do not reach API-created resources)."
+  default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 30 && alltrue([for k, v in var.tags : !startswith(lower(k), "aws:") && length(k) <= 128 && length(v) <= 256])
+    error_message = "At most 30 tags; keys up to 128 characters and not starting with aws:, values up to 256 characters."
+  }
+}
+
+variable "hourly_price_overrides" {
+  type        = map(number)
+  description = "Your SageMaker prices in USD per instance-hour by instance type (savings plans, another region), used by the manager's status, notifications, report and dashboard instead of its on-demand us-east-1 table. Validated by modules/sleep-wake-manager."
+  default     = {}
 }
 
 variable "notification_topic_arn" {

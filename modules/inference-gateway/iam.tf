@@ -103,7 +103,7 @@ data "aws_iam_policy_document" "wake" {
     # CreateEndpoint is authorised against the configuration too; DescribeEndpointConfig feeds the cost figures.
     sid       = "UseTheEndpointConfig"
     actions   = ["sagemaker:CreateEndpoint", "sagemaker:DescribeEndpointConfig"]
-    resources = [local.endpoint_config_arn]
+    resources = local.endpoint_config_arns
   }
 
   statement {
@@ -158,6 +158,18 @@ data "aws_iam_policy_document" "gateway" {
     data.aws_iam_policy_document.basics["gateway"].json,
     data.aws_iam_policy_document.wake.json,
   ]
+
+  dynamic "statement" {
+    for_each = local.fallback_endpoint_arn == null ? [] : [local.fallback_endpoint_arn]
+
+    content {
+      # The fallback answer while the endpoint wakes: InvokeEndpoint on the fallback endpoint only (the gateway
+      # function alone; the replay waits for the endpoint itself).
+      sid       = "InvokeTheFallbackEndpoint"
+      actions   = ["sagemaker:InvokeEndpoint"]
+      resources = [statement.value]
+    }
+  }
 
   statement {
     sid       = "QueueRequests"

@@ -14,10 +14,16 @@ locals {
   endpoint_spec      = try(local.declared_endpoints[var.endpoint_name], null)
 
   # SageMaker lower-cases names in ARNs.
-  endpoint_arn        = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint/${lower(var.endpoint_name)}"
-  endpoint_config_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint-config/${lower(try(local.endpoint_spec.endpoint_config_name, "unknown"))}"
-  notify_topic_arn    = try(var.manager_environment["SLEEPWAKE_NOTIFY_TOPIC_ARN"], "")
-  cloudwatch_activity = try(var.manager_environment["SLEEPWAKE_CLOUDWATCH_ACTIVITY"], "true") == "true"
+  endpoint_arn = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint/${lower(var.endpoint_name)}"
+  # Every configuration the wake may create the endpoint from: the preferred one and its capacity fallbacks.
+  endpoint_config_arns = [
+    for c in try(local.endpoint_spec.configs, [{ endpoint_config_name = try(local.endpoint_spec.endpoint_config_name, "unknown") }]) :
+    "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint-config/${lower(c.endpoint_config_name)}"
+  ]
+  # The fallback answer while the endpoint wakes (null: none).
+  fallback_endpoint_arn = var.fallback_endpoint_name == null ? null : "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint/${lower(var.fallback_endpoint_name)}"
+  notify_topic_arn      = try(var.manager_environment["SLEEPWAKE_NOTIFY_TOPIC_ARN"], "")
+  cloudwatch_activity   = try(var.manager_environment["SLEEPWAKE_CLOUDWATCH_ACTIVITY"], "true") == "true"
 
   queue_name = "${var.name}-requests"
   # Built from names rather than resource attributes, so the DLQ's redrive-allow policy and the queue's
@@ -50,6 +56,11 @@ locals {
     SLEEPWAKE_MAX_RECEIVE_COUNT      = tostring(var.max_receive_count)
   }
 
+  fallback_settings = var.fallback_endpoint_name == null ? {} : {
+    SLEEPWAKE_FALLBACK_ENDPOINT   = var.fallback_endpoint_name
+    SLEEPWAKE_FALLBACK_BY_DEFAULT = var.fallback_by_default ? "true" : "false"
+  }
+
   # Every function of the module, by suffix. replay-control is its own resource (see below); the others share
   # one definition.
   function_names = toset(concat(["gateway", "replay", "replay-control"], local.token_auth ? ["authorizer"] : []))
@@ -61,7 +72,7 @@ locals {
         description = "Wake-aware inference gateway for ${var.endpoint_name}: invoke, queue, status, leases"
         timeout     = local.gateway_timeout_seconds
         memory      = var.lambda_memory_mb
-        environment = merge(local.manager_settings, local.request_settings, {
+        environment = merge(local.manager_settings, local.request_settings, local.fallback_settings, {
           SLEEPWAKE_INVOKE_TIMEOUT_SECONDS = tostring(local.gateway_invoke_timeout_seconds)
         })
       }

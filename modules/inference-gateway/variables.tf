@@ -116,6 +116,33 @@ variable "max_lease_minutes" {
   }
 }
 
+variable "fallback_endpoint_name" {
+  type        = string
+  description = "An endpoint (e.g. a CPU serverless endpoint of a smaller model, modules/serverless-endpoint) that answers synchronous requests accepting it (`Prefer: fallback`, or all of them with `fallback_by_default`) while `endpoint_name` wakes; the answer carries `X-Sleepwake-Served-By: fallback`. The gateway gets InvokeEndpoint on it and nothing else. Null (the default): no fallback."
+  default     = null
+
+  validation {
+    condition     = var.fallback_endpoint_name == null || can(regex("^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$", var.fallback_endpoint_name))
+    error_message = "The fallback_endpoint_name must be null or a SageMaker endpoint name: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$."
+  }
+
+  validation {
+    condition     = var.fallback_endpoint_name != var.endpoint_name
+    error_message = "The fallback_endpoint_name must be another endpoint than endpoint_name."
+  }
+}
+
+variable "fallback_by_default" {
+  type        = bool
+  description = "true: every synchronous request (without `Prefer: respond-async`) accepts the fallback answer, not only those sending `Prefer: fallback`. Needs fallback_endpoint_name."
+  default     = false
+
+  validation {
+    condition     = !var.fallback_by_default || var.fallback_endpoint_name != null
+    error_message = "The fallback_by_default needs a fallback_endpoint_name."
+  }
+}
+
 variable "max_body_bytes" {
   type        = number
   description = "Largest request body the gateway accepts; larger ones get 413. The default, 4669440, is what fits a synchronous Lambda invocation (6 MiB) when API Gateway base64-encodes it, with 64 KiB for headers; SageMaker itself takes at most 6291456."

@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.5"
+  # 1.9: fallback_endpoint_name and fallback_by_default are validated against other variables.
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

@@ -47,6 +47,36 @@ resource "aws_sagemaker_endpoint_configuration" "this" {
   }
 }
 
+# Capacity-aware wake: one more configuration per fallback instance type, same model and settings. The manager
+# tries them in order when the preferred type has no capacity (or the account's limit for it is reached).
+resource "aws_sagemaker_endpoint_configuration" "fallback" {
+  for_each = toset(var.fallback_instance_types)
+
+  name_prefix = "${substr(var.name, 0, 36)}-"
+  kms_key_arn = var.kms_key_arn
+
+  production_variants {
+    variant_name                                      = var.variant_name
+    model_name                                        = var.model_name
+    instance_type                                     = each.value
+    initial_instance_count                            = var.initial_instance_count
+    volume_size_in_gb                                 = var.volume_size_in_gb
+    container_startup_health_check_timeout_in_seconds = var.container_startup_health_check_timeout_in_seconds
+    model_data_download_timeout_in_seconds            = var.model_data_download_timeout_in_seconds
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+
+    precondition {
+      condition     = !(contains(local.instance_store_families, split(".", each.value)[1]) && (var.kms_key_arn != null || var.volume_size_in_gb != null))
+      error_message = "Fallback instance type ${each.value} has local NVMe storage: SageMaker rejects a volume kms_key_arn and volume_size_in_gb for it. Set both to null."
+    }
+  }
+}
+
 resource "aws_sagemaker_endpoint" "this" {
   count = var.create_endpoint ? 1 : 0
 

@@ -18,6 +18,19 @@ output "endpoint_config_arn" {
   value       = aws_sagemaker_endpoint_configuration.this.arn
 }
 
+output "endpoint_configs" {
+  description = "Capacity-aware wake: every (endpoint_config_name, instance_type) in the order the manager tries them, the preferred `instance_type` first, then `fallback_instance_types`."
+  value = concat(
+    [{ endpoint_config_name = aws_sagemaker_endpoint_configuration.this.name, instance_type = var.instance_type }],
+    [for t in var.fallback_instance_types : { endpoint_config_name = aws_sagemaker_endpoint_configuration.fallback[t].name, instance_type = t }],
+  )
+}
+
+output "endpoint_config_arns" {
+  description = "ARNs of every endpoint configuration (the preferred one first), for IAM."
+  value       = concat([aws_sagemaker_endpoint_configuration.this.arn], [for t in var.fallback_instance_types : aws_sagemaker_endpoint_configuration.fallback[t].arn])
+}
+
 output "instance_type" {
   description = "Instance type of the production variant."
   value       = var.instance_type

@@ -34,6 +34,17 @@ variable "instance_type" {
   }
 }
 
+variable "fallback_instance_types" {
+  type        = list(string)
+  description = "Capacity-aware wake: instance types to fall back to, in order, when `instance_type` has no capacity or hits an account limit. One endpoint configuration is created per type (same model and settings); the sleep/wake manager tries them in order and starts again at `instance_type` on the next wake. Each costs nothing until used. Empty (the default): no fallback."
+  default     = []
+
+  validation {
+    condition     = alltrue([for t in var.fallback_instance_types : can(regex("^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$", t))]) && length(distinct(var.fallback_instance_types)) == length(var.fallback_instance_types) && !contains(var.fallback_instance_types, var.instance_type) && length(var.fallback_instance_types) <= 5
+    error_message = "The fallback_instance_types must be at most 5 distinct SageMaker instance types such as ml.g5.xlarge, none of them instance_type itself."
+  }
+}
+
 variable "initial_instance_count" {
   type        = number
   description = "Number of instances the endpoint starts with."

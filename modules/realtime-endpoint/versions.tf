@@ -1,5 +1,6 @@
 terraform {
-  required_version = ">= 1.5"
+  # 1.9: fallback_instance_types is validated against instance_type (cross-variable validation).
+  required_version = ">= 1.9"
 
   required_providers {
     aws = {

@@ -12,7 +12,7 @@ locals {
     state = <<-EOT
       ${local.dashboard_log_source}
       | filter message = "decision"
-      | stats latest(state) as state, latest(sagemaker_status) as sagemaker_status, latest(idle_seconds) as idle_seconds, latest(cost_today_usd) as cost_today_usd, latest(detail) as last_decision, max(@timestamp) as decided_at by endpoint_name
+      | stats latest(state) as state, latest(sagemaker_status) as sagemaker_status, latest(instance_type) as instance_type, latest(serving_reason) as serving_reason, latest(idle_seconds) as idle_seconds, latest(cost_today_usd) as cost_today_usd, latest(detail) as last_decision, max(@timestamp) as decided_at by endpoint_name
       | sort endpoint_name asc
     EOT
     # A create or delete that found the work already done logs created/deleted false (another wake won
@@ -25,12 +25,20 @@ locals {
       | sort wakes desc
     EOT
     # The sleep notification carries the time awake and its cost (instance price x time), per endpoint.
-    cost          = <<-EOT
+    cost = <<-EOT
       ${local.dashboard_log_source}
       | filter message = "notification" and event = "sleep"
       | fields detail.awake_seconds / 3600 as awake_hours
       | stats count(*) as sleeps, sum(awake_hours) as awake_hours_total, sum(detail.cost_usd) as cost_usd by endpoint_name
       | sort cost_usd desc
+    EOT
+    # The daily savings report (the first tick of each day, when a notification topic is set): yesterday's hours
+    # awake and cost against always-on, wakes, waits, and the cheapest idle policy on the same traffic.
+    savings       = <<-EOT
+      ${local.dashboard_log_source}
+      | filter message = "daily report"
+      | stats latest(instance_type) as instance_type, latest(awake_hours) as awake_hours, latest(cost_usd) as cost_usd, latest(always_on_usd) as always_on_usd, latest(saved_usd) as saved_usd, latest(wakes) as wakes, latest(requests_waited) as requests_waited, latest(wait_p95_seconds) as wait_p95_seconds, latest(cheapest_policy) as cheapest_policy, latest(cheapest_total_usd) as cheapest_total_usd by endpoint_name, day
+      | sort day desc, endpoint_name asc
     EOT
     notifications = <<-EOT
       ${local.dashboard_log_source}
@@ -60,7 +68,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         width  = 24
         height = 2
         properties = {
-          markdown = "## Sleep/wake manager `${local.function_name}` (${var.environment_name})\nInvocations come from SageMaker's own `AWS/SageMaker` metric, so endpoints found by tag appear without being listed here. State, idle time, wakes, sleeps and cost come from the manager's log group `${local.log_group_name}`. Costs are estimates: on-demand instance price x time awake."
+          markdown = "## Sleep/wake manager `${local.function_name}` (${var.environment_name})\nInvocations come from SageMaker's own `AWS/SageMaker` metric, so endpoints found by tag appear without being listed here. State, idle time, wakes, sleeps and cost come from the manager's log group `${local.log_group_name}`. Costs are estimates: the serving instance type's price (on-demand us-east-1, or your hourly_price_overrides) x time awake."
         }
       },
       {
@@ -112,7 +120,7 @@ resource "aws_cloudwatch_dashboard" "this" {
         width  = 24
         height = 6
         properties = {
-          title  = "State, idle time and estimated cost today per endpoint (latest decision)"
+          title  = "State, serving instance type (and why), idle time and estimated cost today per endpoint (latest decision)"
           view   = "table"
           region = local.region
           query  = local.dashboard_queries.state
@@ -155,6 +163,19 @@ resource "aws_cloudwatch_dashboard" "this" {
           view   = "table"
           region = local.region
           query  = local.dashboard_queries.notifications
+        }
+      },
+      {
+        type   = "log"
+        x      = 0
+        y      = 26
+        width  = 24
+        height = 6
+        properties = {
+          title  = "Savings per endpoint and day: awake vs always-on, wakes, waits, cheapest idle policy on the same traffic (needs a notification topic)"
+          view   = "table"
+          region = local.region
+          query  = local.dashboard_queries.savings
         }
       },
       {

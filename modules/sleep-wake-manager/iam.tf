@@ -4,10 +4,13 @@ locals {
     for name in sort(keys(var.endpoints)) :
     "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint/${lower(name)}"
   ]
-  managed_endpoint_config_arns = distinct([
-    for name in sort(keys(var.endpoints)) :
-    "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint-config/${lower(var.endpoints[name].endpoint_config_name)}"
-  ])
+  # Every configuration a declared endpoint may be created from: the preferred one and its capacity fallbacks.
+  managed_endpoint_config_arns = distinct(flatten([
+    for name in sort(keys(var.endpoints)) : [
+      for config in concat([var.endpoints[name].endpoint_config_name], [for c in var.endpoints[name].fallback_configs : c.endpoint_config_name]) :
+      "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:endpoint-config/${lower(config)}"
+    ]
+  ]))
 
   kms_key_arns = var.kms_key_arn == null ? [] : [var.kms_key_arn]
 

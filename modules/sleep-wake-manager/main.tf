@@ -27,6 +27,13 @@ locals {
         tags                 = endpoint.tags
       },
       endpoint.keep_warm == null ? {} : { keep_warm = endpoint.keep_warm },
+      # Capacity-aware wake: the ordered list, the preferred configuration first (only when there is a fallback).
+      length(endpoint.fallback_configs) == 0 ? {} : {
+        configs = concat(
+          [{ endpoint_config_name = endpoint.endpoint_config_name, instance_type = endpoint.instance_type }],
+          [for c in endpoint.fallback_configs : { endpoint_config_name = c.endpoint_config_name, instance_type = c.instance_type }],
+        )
+      },
     )
   })
 
@@ -49,6 +56,7 @@ locals {
     SLEEPWAKE_ENVIRONMENT                = var.environment_name
     SLEEPWAKE_LOG_LEVEL                  = var.log_level
     SLEEPWAKE_MAX_DELETES_PER_TICK       = tostring(local.fleet_enabled ? var.fleet.max_deletes_per_tick : 10)
+    SLEEPWAKE_HOURLY_PRICE_OVERRIDES     = length(var.hourly_price_overrides) == 0 ? "" : jsonencode(var.hourly_price_overrides)
   }
 }
 

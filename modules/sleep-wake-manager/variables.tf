@@ -34,8 +34,12 @@ variable "endpoints" {
     protected            = optional(bool, false)
     tags                 = optional(map(string), {})
     keep_warm            = optional(string)
+    fallback_configs = optional(list(object({
+      endpoint_config_name = string
+      instance_type        = string
+    })), [])
   }))
-  description = "Endpoints declared in Terraform, keyed by endpoint name. The manager creates each one from its configuration on demand and deletes it after idle; `protected` endpoints are never put to sleep; `tags` are applied to the endpoint when the manager creates it; `keep_warm` is a keep-warm schedule (see the README). May be empty when `fleet` is set."
+  description = "Endpoints declared in Terraform, keyed by endpoint name. The manager creates each one from its configuration on demand and deletes it after idle; `protected` endpoints are never put to sleep; `tags` are applied to the endpoint when the manager creates it; `keep_warm` is a keep-warm schedule (see the README); `fallback_configs` are the configurations (same model, other instance types, in order) a wake moves to when the preferred type has no capacity or hits an account limit (modules/realtime-endpoint output `endpoint_configs` minus its first entry). May be empty when `fleet` is set."
   default     = {}
 
   validation {
@@ -52,6 +56,11 @@ variable "endpoints" {
   validation {
     condition     = alltrue([for endpoint in values(var.endpoints) : can(regex("^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$", endpoint.instance_type))])
     error_message = "Each endpoint's instance_type must be a SageMaker instance type such as ml.g5.xlarge."
+  }
+
+  validation {
+    condition     = alltrue([for endpoint in values(var.endpoints) : alltrue([for c in endpoint.fallback_configs : can(regex("^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$", c.instance_type)) && c.endpoint_config_name != ""]) && length(distinct(concat([endpoint.instance_type], [for c in endpoint.fallback_configs : c.instance_type]))) == 1 + length(endpoint.fallback_configs) && length(distinct(concat([endpoint.endpoint_config_name], [for c in endpoint.fallback_configs : c.endpoint_config_name]))) == 1 + length(endpoint.fallback_configs)])
+    error_message = "Each endpoint's fallback_configs must name non-empty configurations and SageMaker instance types such as ml.g5.xlarge, no instance type or configuration twice (the preferred one included)."
   }
 
   validation {
@@ -396,6 +405,17 @@ variable "tags" {
   type        = map(string)
   description = "Tags for every resource the module creates."
   default     = {}
+}
+
+variable "hourly_price_overrides" {
+  type        = map(number)
+  description = "Your prices, in USD per instance-hour, by instance type (e.g. `{ \"ml.g5.xlarge\" = 1.01 }` for a savings plan or another region): they replace the manager's on-demand us-east-1 table (sleepwake/domain/pricing.py) in `status`, notifications, the report and the dashboard's cost. Empty (the default): the table."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.hourly_price_overrides : can(regex("^ml\\.[a-z0-9-]+\\.[a-z0-9-]+$", k)) && v >= 0])
+    error_message = "The hourly_price_overrides keys must be SageMaker instance types such as ml.g5.xlarge, and the prices (USD per instance-hour) >= 0."
+  }
 }
 
 variable "delete_endpoints_on_destroy" {

@@ -83,11 +83,20 @@ class SimulatedLifecycle(SageMakerEndpoints):
     deletes: int = 0
     forced: dict[str, str] = field(default_factory=dict)
     _fail_next: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[str, tuple[str, str]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def fail_next_create(self, name: str, reason: str, times: int = 1) -> None:
         """The next `times` endpoints created under this name end in `Failed` with `reason` after the wake delay."""
         self._fail_next.setdefault(name, []).extend([reason] * times)
+
+    def refuse_config(self, config_name: str, code: str | None, message: str = "") -> None:
+        """CreateEndpoint from `config_name` raises a ClientError `code` (None: accepted again), as SageMaker does
+        for an account limit (ResourceLimitExceeded) or a type without capacity."""
+        if code is None:
+            self.refused.pop(config_name, None)
+        else:
+            self.refused[config_name] = (code, message)
 
     def force_status(self, name: str, status: str | None) -> None:
         """Report `status` for an existing endpoint regardless of timings (None: back to the timeline)."""
@@ -139,15 +148,38 @@ class SimulatedLifecycle(SageMakerEndpoints):
         )
 
     def create(self, name: str, config_name: str, tags: Mapping[str, str], *, mark_managed: bool = True) -> bool:
-        created = super().create(name, config_name, tags, mark_managed=mark_managed)
-        if created:
-            with self._lock:
-                self.creates += 1
+        if config_name in self.refused:
+            from botocore.exceptions import ClientError
+
+            code, message = self.refused[config_name]
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "CreateEndpoint")
+        # The timeline goes in before the emulator creates the endpoint (InService at once there): a concurrent
+        # describe must never see the emulator's InService without the Creating overlay.
+        with self._lock:
+            previous = self.timelines.get(name)
+            timeline = _Timeline(created_at=self.clock.now())
+            self.timelines[name] = timeline
+        try:
+            created = super().create(name, config_name, tags, mark_managed=mark_managed)
+        except Exception:
+            self._restore(name, timeline, previous)
+            raise
+        if not created:
+            self._restore(name, timeline, previous)
+            return False
+        with self._lock:
+            self.creates += 1
             pending = self._fail_next.get(name)
-            self.timelines[name] = _Timeline(
-                created_at=self.clock.now(), fail_reason=pending.pop(0) if pending else None
-            )
-        return created
+            timeline.fail_reason = pending.pop(0) if pending else None
+        return True
+
+    def _restore(self, name: str, timeline: _Timeline, previous: _Timeline | None) -> None:
+        with self._lock:
+            if self.timelines.get(name) is timeline:
+                if previous is None:
+                    self.timelines.pop(name, None)
+                else:
+                    self.timelines[name] = previous
 
     def delete(self, name: str) -> bool:
         deleted = super().delete(name)

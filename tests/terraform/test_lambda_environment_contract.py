@@ -134,7 +134,9 @@ def test_each_mode_plans_the_functions_it_needs(plans):
     ]
 
 
-@pytest.mark.parametrize("run", ["realtime", "realtime_fleet_iam_keep_warm_notifications", "async"])
+@pytest.mark.parametrize(
+    "run", ["realtime", "realtime_fleet_iam_keep_warm_notifications", "realtime_capacity_fallback_tags_prices", "async"]
+)
 def test_every_planned_environment_loads_with_the_packages_settings(plans, run):
     for address, function in lambdas(plans[run]).items():
         assert function["unknown"] == [], f"{address}: {function['unknown']} unknown in the plan (add a mock default)"
@@ -169,6 +171,20 @@ def test_the_switches_reach_the_manager_and_the_gateway(plans):
     assert manager.idle_timeout_seconds == 30 * 60 and manager.policy == "fixed"
     gateway = _loaded(plan, "sleepwake.handlers.gateway.handler")["gateway"]
     assert gateway.max_lease_minutes == 60
+
+
+def test_capacity_fallbacks_tags_prices_and_the_fallback_endpoint_reach_the_functions(plans):
+    plan = plans["realtime_capacity_fallback_tags_prices"]
+    manager = _loaded(plan, "sleepwake.handlers.manager.handler")["manager"]
+    spec = manager.endpoints[NAME]
+    assert [t for _, t in spec.options()] == ["ml.g4dn.xlarge", "ml.g6.xlarge"]
+    assert len({c for c, _ in spec.options()}) == 2
+    assert spec.tags == {"Project": "sagemaker-sleepwake", "Environment": "dev", "cost-center": "ml-42"}
+    assert dict(manager.hourly_price_overrides) == {"ml.g4dn.xlarge": 0.5, "ml.g6.xlarge": 0.8}
+    loaded = _loaded(plan, "sleepwake.handlers.gateway.handler")
+    assert loaded["gateway"].fallback_endpoint == f"{NAME}-fallback"
+    assert not loaded["gateway"].fallback_by_default
+    assert [t for _, t in loaded["manager"].endpoints[NAME].options()] == ["ml.g4dn.xlarge", "ml.g6.xlarge"]
 
 
 def test_the_gateway_defaults_are_the_packages_defaults(plans):

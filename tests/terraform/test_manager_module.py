@@ -447,7 +447,16 @@ def test_dashboard_queries_read_fields_the_manager_logs(manager_log_lines):
         return set.union(*(_flatten(line) for line in lines))
 
     decision = fields_of("decision")
-    for field in ("endpoint_name", "state", "sagemaker_status", "idle_seconds", "cost_today_usd", "detail"):
+    for field in (
+        "endpoint_name",
+        "state",
+        "sagemaker_status",
+        "instance_type",
+        "serving_reason",
+        "idle_seconds",
+        "cost_today_usd",
+        "detail",
+    ):
         assert f"({field})" in queries["state"] or f"by {field}" in queries["state"], field
         assert field in decision, field
     assert 'filter message = "decision"' in queries["state"]
@@ -467,6 +476,26 @@ def test_dashboard_queries_read_fields_the_manager_logs(manager_log_lines):
     notification = fields_of("notification")
     assert {"endpoint_name", "message", "event", "level"} <= notification
     assert "by endpoint_name, message, event" in queries["notifications"]
+
+
+def test_the_savings_widget_reads_fields_the_daily_report_logs(platform):
+    from conftest import ENDPOINT
+    from sleepwake.common.observability import configure_logging
+
+    query = dashboard_queries()["savings"]
+    assert 'filter message = "daily report"' in query
+    p = platform.with_settings(SLEEPWAKE_NOTIFY_TOPIC_ARN="arn:aws:sns:us-east-1:123456789012:ops")
+    configure_logging("INFO")
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        p.wake_until_ready()
+        p.clock.advance(86400)
+        assert p.manager.tick()["reports_sent"] == 1
+    lines = [json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    [report] = [line for line in lines if line["message"] == "daily report"]
+    assert report["endpoint_name"] == ENDPOINT
+    for field in re.findall(r"latest\((\w+)\)", query) + ["endpoint_name", "day"]:
+        assert field in report, field
 
 
 def test_dashboard_has_no_custom_metrics_and_finds_endpoints_without_listing_them():

@@ -57,6 +57,27 @@ run "realtime_fleet_iam_keep_warm_notifications" {
   }
 }
 
+run "realtime_capacity_fallback_tags_prices" {
+  command = plan
+
+  variables {
+    inference_mode         = "realtime"
+    realtime               = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", fallback_instance_types = ["ml.g6.xlarge"], fallback = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04" } }
+    tags                   = { cost-center = "ml-42" }
+    hourly_price_overrides = { "ml.g4dn.xlarge" = 0.5, "ml.g6.xlarge" = 0.8 }
+  }
+
+  # The one fallback configuration gets a name of its own (the mock default names every configuration alike).
+  override_resource {
+    target          = module.realtime_endpoint[0].aws_sagemaker_endpoint_configuration.fallback
+    override_during = plan
+    values = {
+      name = "sleepwake-dev-20261205000000000000000002"
+      arn  = "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sleepwake-dev-20261205000000000000000002"
+    }
+  }
+}
+
 run "serverless" {
   command = plan
 

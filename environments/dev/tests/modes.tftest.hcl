@@ -109,3 +109,51 @@ run "realtime_switches_fleet_iam_auth_and_notifications" {
     error_message = "notification_topic_arn is the manager's notification topic."
   }
 }
+
+run "realtime_capacity_fallbacks_plan_one_configuration_per_type_for_the_manager" {
+  command = plan
+
+  variables {
+    inference_mode = "realtime"
+    realtime       = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04", instance_type = "ml.g5.xlarge", fallback_instance_types = ["ml.g6.xlarge", "ml.g4dn.2xlarge"] }
+  }
+
+  assert {
+    condition     = length(module.realtime_endpoint[0].endpoint_configs) == 3 && [for c in module.realtime_endpoint[0].endpoint_configs : c.instance_type] == ["ml.g5.xlarge", "ml.g6.xlarge", "ml.g4dn.2xlarge"]
+    error_message = "One endpoint configuration per listed instance type, the preferred first."
+  }
+}
+
+run "realtime_fallback_plans_a_serverless_endpoint_the_gateway_calls" {
+  command = plan
+
+  variables {
+    inference_mode = "realtime"
+    realtime = {
+      image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04"
+      fallback  = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-cpu-py310-ubuntu22.04", by_default = true }
+    }
+  }
+
+  assert {
+    condition     = length(module.fallback_endpoint) == 1 && module.fallback_endpoint[0].endpoint_name == "${var.name}-fallback" && length(module.fallback_model) == 1
+    error_message = "A fallback plans a serverless endpoint <name>-fallback with its own model."
+  }
+  assert {
+    condition     = length(module.serverless_endpoint) == 0
+    error_message = "The fallback is not serverless mode: the real-time modules stay."
+  }
+}
+
+run "realtime_without_fallback_plans_none" {
+  command = plan
+
+  variables {
+    inference_mode = "realtime"
+  }
+
+  assert {
+    condition     = length(module.fallback_endpoint) == 0 && length(module.fallback_model) == 0
+    error_message = "No fallback unless asked for."
+  }
+}

@@ -77,3 +77,27 @@ run "async_without_its_settings_block" {
 
   expect_failures = [var.async]
 }
+
+run "a_gpu_image_for_the_realtime_fallback_is_rejected" {
+  command = plan
+
+  variables {
+    inference_mode = "realtime"
+    realtime = {
+      image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04"
+      fallback  = { image_uri = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04" }
+    }
+  }
+
+  expect_failures = [var.realtime]
+}
+
+run "an_aws_tag_key_is_rejected" {
+  command = plan
+
+  variables {
+    tags = { "aws:owner" = "me" }
+  }
+
+  expect_failures = [var.tags]
+}

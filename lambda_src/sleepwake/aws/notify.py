@@ -14,11 +14,12 @@ from sleepwake.domain.pricing import known_price
 log = get_logger("notify")
 
 
-def describe(event: Mapping[str, Any], environment: str, instance_type: str, instance_count: int) -> dict:
+def describe(event: Mapping[str, Any], environment: str, instance_type: str | None, instance_count: int) -> dict:
     """The message body: what happened, why, and what the time awake cost."""
     body = dict(event)
     body["environment"] = environment
-    price = known_price(instance_type, instance_count)
+    body["instance_type"] = instance_type  # the serving one (capacity-aware wake): what the price below is for
+    price = known_price(instance_type, instance_count) if instance_type else None
     body["hourly_price_usd"] = price
     if "awake_seconds" in body and price is not None:
         body["cost_usd"] = round(body["awake_seconds"] / 3600.0 * price, 4)

@@ -9,6 +9,7 @@ from sleepwake.common.errors import SettingsError
 
 ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+INSTANCE_TYPE_RE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9-]+$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 
 

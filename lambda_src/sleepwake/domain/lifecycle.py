@@ -24,12 +24,14 @@ Every SageMaker endpoint status is handled on purpose:
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from enum import Enum
 from typing import Any
 
+from sleepwake.domain import usage
 from sleepwake.domain.policy import SLEEP as SLEEP_NOW
 from sleepwake.domain.policy import WAKE as WAKE_NOW
 from sleepwake.domain.policy import Decision, IdleHistory, PolicyConfig
@@ -49,6 +51,25 @@ IN_FLIGHT_GUARD_SECONDS = 60
 # Extra time a wake that must first wait for a deletion takes, beyond the wake estimate.
 DELETE_ESTIMATE_SECONDS = 60
 MIN_RETRY_AFTER_SECONDS = 5
+
+
+# Errors and failure reasons that mean "no capacity for this instance type now" or "the account's limit for it":
+# another instance type may well be available. Anything else (a bad image, a model that fails its health check)
+# would fail on every type, so it does not fall back.
+CAPACITY_ERROR_CODES = frozenset(
+    {"ResourceLimitExceeded", "InsufficientInstanceCapacity", "InsufficientCapacity", "InsufficientCapacityException"}
+)
+_CAPACITY_RE = re.compile(
+    r"insufficient\W*(instance\W*)?capacity|sufficient capacity|provision requested ml compute capacity"
+    r"|resourcelimitexceeded|resource limit exceeded|account-level service limit|service quota",
+    re.IGNORECASE,
+)
+
+
+def is_capacity_failure(code: str | None, message: str | None) -> bool:
+    """True when a CreateEndpoint error (`code`) or a Failed endpoint's FailureReason (`message`) says the instance
+    type had no capacity or hit an account limit."""
+    return (code or "") in CAPACITY_ERROR_CODES or bool(_CAPACITY_RE.search(message or ""))
 
 
 class Intent(str, Enum):
@@ -118,6 +139,19 @@ class Record:
     wake_estimate_seconds: float | None = None
     wakes_measured: int = 0
     wake_measured_for: float | None = None  # the wake_started_at of the latest measured wake
+    # Capacity-aware wake: the index in EndpointSpec.options() of the configuration the current (or next) create
+    # uses, and why (the preferred one, or which type had no capacity). A sleep resets it to the preferred one.
+    config_index: int = 0
+    serving_reason: str | None = None
+    capacity_fallbacks: int = 0  # wakes moved to the next instance type for lack of capacity, all time
+    # The savings report's memory (sleepwake.domain.usage): per-minute requests, billed periods and measured wakes
+    # of yesterday and today, since the first tick that saw the endpoint (`tracked_since`); and the last day
+    # whose report was notified (once a day, by the first tick of the next day).
+    activity_log: str | None = None
+    periods_log: str | None = None
+    wakes_log: str | None = None
+    tracked_since: float | None = None
+    reported_day: str | None = None
 
     # Fields written by others; a manager commit never writes them.
     FOREIGN = ("last_activity", "lease_until", "busy_until")
@@ -140,6 +174,8 @@ class Record:
             "request_count",
             "request_count_seen",
             "wakes_measured",
+            "config_index",
+            "capacity_fallbacks",
         ):
             if int_field in known:
                 known[int_field] = int(known[int_field])
@@ -158,6 +194,7 @@ class Record:
             "deleting_since",
             "wake_estimate_seconds",
             "wake_measured_for",
+            "tracked_since",
         ):
             if float_field in known:
                 known[float_field] = float(known[float_field])
@@ -198,8 +235,12 @@ class Record:
 
     def close_billing(self, now: float, **changes: Any) -> "Record":
         """End the current billed period (a delete, a failure, a disappearance) and apply `changes`."""
+        periods = self.periods_log
+        if self.wake_started_at is not None and now > self.wake_started_at:
+            periods = usage.add_pair(periods, self.wake_started_at, now, now, keep_by_end=True)
         return replace(
             self,
+            periods_log=periods,
             billed_seconds=self.billed_seconds_until(now),
             billed_day=utc_day(now),
             billed_day_seconds=self.billed_today_seconds(now),
@@ -297,6 +338,11 @@ MAX_MEASURED_WAKE_SECONDS = 3600.0
 WAKE_ESTIMATE_WEIGHT = 0.25
 
 
+def serving_type(spec: EndpointSpec, rec: Record) -> str | None:
+    """The instance type the endpoint runs (or, asleep, will wake) on: the one its capacity index points at."""
+    return spec.option(rec.config_index)[1]
+
+
 def wake_estimate(rec: Record, settings: Settings) -> float:
     """W for this endpoint: the running estimate of its measured wakes, else the configured first guess."""
     return rec.wake_estimate_seconds if rec.wake_estimate_seconds else float(settings.wake_estimate_seconds)
@@ -311,12 +357,19 @@ def _measure_wake(rec: Record) -> Record:
         return replace(rec, wake_measured_for=rec.wake_started_at)
     count = rec.wakes_measured + 1
     weight = max(WAKE_ESTIMATE_WEIGHT, 1.0 / count)
+    log = usage.add_pair(rec.wakes_log, rec.wake_started_at, took, rec.in_service_since)
     estimate = (
         took
         if rec.wake_estimate_seconds is None
         else (rec.wake_estimate_seconds + weight * (took - rec.wake_estimate_seconds))
     )
-    return replace(rec, wake_estimate_seconds=estimate, wakes_measured=count, wake_measured_for=rec.wake_started_at)
+    return replace(
+        rec,
+        wake_estimate_seconds=estimate,
+        wakes_measured=count,
+        wake_measured_for=rec.wake_started_at,
+        wakes_log=log,
+    )
 
 
 def observe_activity(rec: Record, now: float, settings: Settings, activity_at: float | None) -> Record:
@@ -336,8 +389,17 @@ def observe_activity(rec: Record, now: float, settings: Settings, activity_at: f
         else float(settings.cold_start_penalty_seconds),
         grace_seconds=float(settings.min_in_service_seconds),
     )
+    if rec.tracked_since is None:
+        rec = replace(rec, tracked_since=now)
     if observed is not history:
-        rec = replace(rec, history=observed.to_item(), request_count_seen=rec.request_count)
+        # The same requests, at the same minute, as the idle history was just told: the report's per-minute trace.
+        counted = new_requests if new_requests > 0 else 1
+        rec = replace(
+            rec,
+            history=observed.to_item(),
+            request_count_seen=rec.request_count,
+            activity_log=usage.add_requests(rec.activity_log, observed.last_activity, counted, now),
+        )
     return rec
 
 
@@ -346,7 +408,8 @@ def idle_decision(
 ) -> tuple[Decision, Record]:
     """Ask the idle policy (exactly what the simulator replays) with the recorded history."""
     observed = _history(rec)
-    price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
+    itype = serving_type(spec, rec)
+    price = known_price(itype, spec.instance_count) if itype else None
     cfg = policy_config(
         settings.policy,
         wake_estimate(rec, settings),
@@ -400,7 +463,7 @@ def _fold_observation(rec: Record, obs: Observed | None, now: float) -> Record:
         if rec.wake_started_at is not None and rec.create_claimed_at is None:
             # Gone without our sleep (deleted by hand): close the billed period and do not fight the person who
             # deleted it; the next request or lease wakes it.
-            return rec.close_billing(now, desired="asleep")
+            return rec.close_billing(now, desired="asleep", config_index=0)
         return replace(rec, in_service_since=None)
     changes: dict[str, Any] = {}
     if rec.wake_started_at is None and status != "Deleting":
@@ -537,6 +600,8 @@ def decide(
             if intent is Intent.WAKE
             else ("lease active" if rec.lease_active(now) else prewarm or "pending wake")
         )
+        index = rec.config_index if 0 <= rec.config_index < len(spec.options()) else 0
+        config_name, instance_type = spec.option(index)
         claimed = replace(
             rec,
             desired="awake",
@@ -545,13 +610,19 @@ def decide(
             sleep_started_at=None,
             wakes=rec.wakes + 1,
             in_service_since=None,
+            config_index=index,
+            serving_reason=rec.serving_reason if index else ("preferred instance type" if instance_type else None),
         )
+        on = f" on {instance_type}" if instance_type and len(spec.options()) > 1 else ""
         return plan(
             WAKING,
-            f"waking: creating the endpoint ({why})",
+            f"waking: creating the endpoint{on} ({why})",
             claimed,
-            Effect("create", {"endpoint_config_name": spec.endpoint_config_name}),
-            _notify("wake", rec, now, why),
+            Effect(
+                "create",
+                {"endpoint_config_name": config_name, "instance_type": instance_type, "config_index": index},
+            ),
+            _notify("wake", rec, now, why, instance_type=instance_type, serving_reason=claimed.serving_reason),
             retry_after_seconds=_retry_after(wake_eta),
         )
 
@@ -629,8 +700,36 @@ def decide(
                 ok=False,
                 retry_after_seconds=_retry_after((rec.next_retry_at or now) - now + wake_eta),
             )
+        fallback = _capacity_fallback(rec, spec, reason)
+        if fallback is not None:
+            index, message = fallback
+            moved = rec.close_billing(
+                now,
+                create_claimed_at=None,
+                desired="awake",
+                next_retry_at=None,
+                config_index=index,
+                serving_reason=message,
+                capacity_fallbacks=rec.capacity_fallbacks + 1,
+                last_failure_reason=reason,
+            )
+            return plan(
+                WAKING,
+                f"waking: {message}; deleting the failed endpoint and creating it on {spec.option(index)[1]}",
+                moved,
+                Effect("delete", {"reason": "no capacity"}),
+                _notify("capacity-fallback", rec, now, message, instance_type=spec.option(index)[1]),
+                retry_after_seconds=_retry_after(DELETE_ESTIMATE_SECONDS + wake_eta),
+            )
         failures = rec.failures + 1
-        billed = rec.close_billing(now, create_claimed_at=None, failures=failures, last_failure_reason=reason)
+        billed = rec.close_billing(
+            now,
+            create_claimed_at=None,
+            failures=failures,
+            last_failure_reason=reason,
+            config_index=0,  # a retry, like the next wake, starts again at the preferred type
+            serving_reason=None,
+        )
         if failures > settings.max_failure_retries:
             gave_up = replace(billed, gave_up=True, desired="asleep", next_retry_at=None)
             return plan(
@@ -673,6 +772,19 @@ def decide(
         )
 
     return plan(FAILED, f"unknown SageMaker status {status!r}; no action taken", rec, ok=False)
+
+
+def _capacity_fallback(rec: Record, spec: EndpointSpec, reason: str) -> tuple[int, str] | None:
+    """(next configuration index, why) when a create failed for capacity and another instance type is left."""
+    options = spec.options()
+    index = rec.config_index if 0 <= rec.config_index < len(options) else 0
+    if index + 1 >= len(options) or not is_capacity_failure(None, reason):
+        return None
+    return index + 1, capacity_message(options[index][1], options[index + 1][1], reason)
+
+
+def capacity_message(failed_type: str | None, next_type: str | None, reason: str) -> str:
+    return f"no capacity for {failed_type} ({reason[:200]}); moved to {next_type}"
 
 
 def earliest_sleep(
@@ -818,6 +930,8 @@ def _sleep(
         deleting_since=now,
         create_claimed_at=None,
         sleeps=rec.sleeps + 1,
+        config_index=0,  # the next wake tries the preferred instance type first
+        serving_reason=None,
         **remember,
     )
     return plan(
@@ -832,7 +946,7 @@ def _sleep(
             now,
             reason,
             awake_seconds=awake_seconds,
-            instance_type=spec.instance_type,
+            instance_type=serving_type(spec, rec),
             instance_count=spec.instance_count,
         ),
         Effect("delete", {"reason": reason}),

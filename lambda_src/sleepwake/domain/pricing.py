@@ -7,7 +7,10 @@ with SLEEPWAKE_HOURLY_PRICE_OVERRIDES (JSON {"ml.x": price}) where it matters.
 from __future__ import annotations
 
 import json
+import math
 import os
+
+from sleepwake.common.config import INSTANCE_TYPE_RE
 
 HOURLY_PRICE_USD: dict[str, float] = {
     # GPU (the point of this project)
@@ -49,19 +52,33 @@ class UnknownInstanceType(ValueError):
     pass
 
 
-def _overrides() -> dict[str, float]:
-    raw = os.environ.get("SLEEPWAKE_HOURLY_PRICE_OVERRIDES", "").strip()
+OVERRIDES_VARIABLE = "SLEEPWAKE_HOURLY_PRICE_OVERRIDES"
+
+
+def parse_overrides(raw: str) -> dict[str, float]:
+    """`{"ml.g5.xlarge": 1.01, ...}`: USD per instance-hour, replacing the table's price (savings plans, other
+    regions). A bad value raises ValueError naming the entry."""
+    raw = raw.strip()
     if not raw:
         return {}
     try:
         parsed = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"SLEEPWAKE_HOURLY_PRICE_OVERRIDES is not JSON: {exc}") from None
-    if not isinstance(parsed, dict) or not all(
-        isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in parsed.items()
-    ):
-        raise ValueError('SLEEPWAKE_HOURLY_PRICE_OVERRIDES must be a JSON object {"ml.type": price >= 0}')
-    return {k: float(v) for k, v in parsed.items()}
+        raise ValueError(f"{OVERRIDES_VARIABLE} is not JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f'{OVERRIDES_VARIABLE} must be a JSON object {{"ml.type": price >= 0}}')
+    prices: dict[str, float] = {}
+    for key, value in parsed.items():
+        if not INSTANCE_TYPE_RE.match(key):
+            raise ValueError(f"{OVERRIDES_VARIABLE}: {key[:80]!r} is not an instance type such as ml.g5.xlarge")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"{OVERRIDES_VARIABLE}[{key!r}] must be a price in USD per hour >= 0, got {value!r}")
+        prices[key] = float(value)
+    return prices
+
+
+def _overrides() -> dict[str, float]:
+    return parse_overrides(os.environ.get(OVERRIDES_VARIABLE, ""))
 
 
 def hourly_price(instance_type: str, count: int = 1) -> float:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sleepwake.common.config import ENDPOINT_NAME_RE, parse_int
+from sleepwake.common.config import ENDPOINT_NAME_RE, INSTANCE_TYPE_RE, parse_int
 from sleepwake.common.errors import SettingsError
 
 
@@ -29,6 +29,19 @@ class EndpointSpec:
     tags: Mapping[str, str] = field(default_factory=dict)
     keep_warm: str | None = None
     fleet: bool = False
+    # Capacity-aware wake: every (endpoint configuration, instance type) to try, the preferred first. A wake that
+    # fails for capacity or account limits moves to the next one; the next wake starts again at the first.
+    # Empty: just (endpoint_config_name, instance_type).
+    configs: tuple[tuple[str, str], ...] = ()
+
+    def options(self) -> tuple[tuple[str | None, str | None], ...]:
+        """The ordered (configuration, instance type) pairs a wake may use; at least one."""
+        return self.configs or ((self.endpoint_config_name, self.instance_type),)
+
+    def option(self, index: int) -> tuple[str | None, str | None]:
+        """The pair at `index` (clamped: a list shortened by a deploy falls back to the preferred one)."""
+        options = self.options()
+        return options[index] if 0 <= index < len(options) else options[0]
 
 
 @dataclass(frozen=True)
@@ -59,6 +72,9 @@ class Settings:
     create_claim_timeout_seconds: int = 120
     # The blast-radius cap: at most this many idle endpoints are deleted per tick; the rest wait for the next one.
     max_deletes_per_tick: int = 10
+    # SLEEPWAKE_HOURLY_PRICE_OVERRIDES, validated here so that a bad map stops the function at start with its
+    # problem named (sleepwake.domain.pricing reads the same variable for every price).
+    hourly_price_overrides: tuple[tuple[str, float], ...] = ()
 
     @property
     def fleet_enabled(self) -> bool:
@@ -97,6 +113,7 @@ def parse_endpoints(raw: str, variable: str = "SLEEPWAKE_ENDPOINTS") -> dict[str
             "protected",
             "tags",
             "keep_warm",
+            "configs",
         }
         if unknown:
             raise SettingsError(f"{where} has unknown field(s): {', '.join(sorted(unknown))}")
@@ -125,8 +142,38 @@ def parse_endpoints(raw: str, variable: str = "SLEEPWAKE_ENDPOINTS") -> dict[str
                 KeepWarm.parse(keep_warm)
             except ValueError as exc:
                 raise SettingsError(f"{where}.keep_warm: {exc}") from None
-        specs[name] = EndpointSpec(name, config, itype, count, protected, dict(tags), keep_warm)
+        configs = _configs(spec.get("configs"), where, config, itype)
+        specs[name] = EndpointSpec(name, config, itype, count, protected, dict(tags), keep_warm, configs=configs)
     return specs
+
+
+def _configs(raw: object, where: str, config: str, itype: str) -> tuple[tuple[str, str], ...]:
+    """The ordered capacity list: [{"endpoint_config_name", "instance_type"}, ...], starting with the preferred
+    (`endpoint_config_name`, `instance_type`), no instance type or configuration twice."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise SettingsError(f"{where}.configs must be a non-empty list of {{endpoint_config_name, instance_type}}")
+    pairs: list[tuple[str, str]] = []
+    for index, entry in enumerate(raw):
+        at = f"{where}.configs[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"endpoint_config_name", "instance_type"}:
+            raise SettingsError(f"{at} must be an object with exactly endpoint_config_name and instance_type")
+        name, kind = entry["endpoint_config_name"], entry["instance_type"]
+        if not isinstance(name, str) or not name:
+            raise SettingsError(f"{at}.endpoint_config_name must be a non-empty string")
+        if not isinstance(kind, str) or not INSTANCE_TYPE_RE.match(kind):
+            raise SettingsError(f"{at}.instance_type must be an ml.* instance type such as ml.g5.xlarge, got {kind!r}")
+        pairs.append((name, kind))
+    if pairs[0] != (config, itype):
+        raise SettingsError(
+            f"{where}.configs[0] must be the preferred configuration ({config!r}, {itype!r}), got {pairs[0]!r}"
+        )
+    for what, values in (("instance type", [k for _, k in pairs]), ("configuration", [n for n, _ in pairs])):
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise SettingsError(f"{where}.configs lists the {what} {', '.join(twice)} more than once")
+    return tuple(pairs)
 
 
 def _fleet_tag(env: Mapping[str, str]) -> tuple[str | None, str]:
@@ -181,4 +228,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         notify_topic_arn=env.get("SLEEPWAKE_NOTIFY_TOPIC_ARN", "").strip() or None,
         environment=env.get("SLEEPWAKE_ENVIRONMENT", "").strip() or "default",
         max_deletes_per_tick=parse_int(env, "SLEEPWAKE_MAX_DELETES_PER_TICK", 10, minimum=1, maximum=1000),
+        hourly_price_overrides=_price_overrides(env),
     )
+
+
+def _price_overrides(env: Mapping[str, str]) -> tuple[tuple[str, float], ...]:
+    from sleepwake.domain.pricing import parse_overrides
+
+    try:
+        return tuple(sorted(parse_overrides(env.get("SLEEPWAKE_HOURLY_PRICE_OVERRIDES", "")).items()))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None

@@ -69,6 +69,7 @@ DEFAULT_CONTENT_TYPE = "application/json"
 REQUEST_PATH_RE = re.compile(r"^/requests/([^/]*)$")
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-ndjson", "application/javascript")
 FALLBACK_RETRY_SECONDS = 5
+SERVED_BY_HEADER = "X-Sleepwake-Served-By"
 
 
 # The routes: method, path (Powertools' pattern), and the Gateway method answering it.
@@ -146,11 +147,16 @@ def is_text(content_type: str) -> bool:
     return mime.startswith(TEXT_TYPES) or mime.endswith("+json") or mime.endswith("+xml")
 
 
-def prefers_async(prefer: str | None) -> bool:
-    """RFC 7240: `Prefer: respond-async` (possibly among other preferences)."""
+def prefers(prefer: str | None, token: str) -> bool:
+    """RFC 7240: the `Prefer` header names `token` (possibly among other preferences)."""
     if not prefer:
         return False
-    return any(part.split(";", 1)[0].strip().lower() == "respond-async" for part in prefer.split(","))
+    return any(part.split(";", 1)[0].strip().lower() == token for part in prefer.split(","))
+
+
+def prefers_async(prefer: str | None) -> bool:
+    """RFC 7240: `Prefer: respond-async` (possibly among other preferences)."""
+    return prefers(prefer, "respond-async")
 
 
 def inline_size(body: bytes, content_type: str) -> int:
@@ -315,16 +321,24 @@ class Gateway:
                 )
         accept = request.header("accept")
         accept = None if not accept or accept.strip() == "*/*" else accept
-        if prefers_async(request.header("prefer")):
+        prefer = request.header("prefer")
+        if prefers_async(prefer):
             return self._accept_async(request, body, content_type, accept)
-        return self._invoke_now(body, content_type, accept)
+        fallback = self.settings.fallback_endpoint is not None and (
+            prefers(prefer, "fallback") or self.settings.fallback_by_default
+        )
+        return self._invoke_now(body, content_type, accept, fallback=fallback)
 
-    def _invoke_now(self, body: bytes, content_type: str, accept: str | None) -> HttpResponse:
+    def _invoke_now(
+        self, body: bytes, content_type: str, accept: str | None, *, fallback: bool = False
+    ) -> HttpResponse:
         try:
             result = self._invoke_in_flight(body, content_type, accept)
         except EndpointUnavailable as unavailable:
             answer = self._wake()
             if answer.get("state") != READY:
+                if fallback:
+                    return self._fallback_answer(answer, body, content_type, accept)
                 return self._unavailable(answer)
             # It became ready between the failed call and the wake: try once more, then leave it to the caller.
             try:
@@ -337,6 +351,30 @@ class Gateway:
         except InvokeError as exc:
             return self._invoke_failed(exc)
         return self._model_answer(result)
+
+    def _fallback_answer(
+        self, answer: Mapping[str, Any], body: bytes, content_type: str, accept: str | None
+    ) -> HttpResponse:
+        """The endpoint is not serving and its wake is started (`answer`): answer from the fallback endpoint, marked
+        as such, with the wake's state and Retry-After. Any fallback failure: the 503 the request gets without it."""
+        name = self.settings.fallback_endpoint
+        try:
+            result = self.runtime.invoke(name, body, content_type, accept)
+        except Exception as exc:
+            if not isinstance(exc, InvokeError) and aws.transient(exc) is None:
+                raise
+            log_event(log, "fallback failed", logging.WARNING, fallback_endpoint=name, error=str(exc))
+            return self._unavailable(answer)
+        if inline_size(result.body, result.content_type) > MAX_INLINE_RESPONSE_BYTES:
+            log_event(log, "fallback answer too large to return inline", fallback_endpoint=name)
+            return self._unavailable(answer)
+        log_event(log, "served by fallback", fallback_endpoint=name, state=answer.get("state"))
+        headers = {SERVED_BY_HEADER: "fallback", "X-Sleepwake-Fallback-Endpoint": name}
+        headers["X-Sleepwake-State"] = str(answer.get("state") or "waking")
+        retry = answer.get("retry_after_seconds")
+        if retry is not None:
+            headers["Retry-After"] = str(int(retry))
+        return HttpResponse(200, result.body, result.content_type, headers)
 
     def _invoke_in_flight(self, body: bytes, content_type: str, accept: str | None) -> InvokeResult:
         return invoke_in_flight(

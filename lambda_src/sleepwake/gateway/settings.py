@@ -52,6 +52,10 @@ class GatewaySettings:
     request_retention_days: int = 7
     max_receive_count: int = 5
     invoke_timeout_seconds: int = 25
+    # A fallback answer while the endpoint wakes: a (serverless) endpoint called for synchronous requests that
+    # accept it (`Prefer: fallback`, or every synchronous request when fallback_by_default), marked as such.
+    fallback_endpoint: str | None = None
+    fallback_by_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,22 @@ def load_gateway_settings(
         request_retention_days=parse_int(env, "SLEEPWAKE_REQUEST_RETENTION_DAYS", 7, minimum=1, maximum=14),
         max_receive_count=parse_int(env, "SLEEPWAKE_MAX_RECEIVE_COUNT", 5, minimum=1, maximum=1000),
         invoke_timeout_seconds=parse_int(env, "SLEEPWAKE_INVOKE_TIMEOUT_SECONDS", 25, minimum=1, maximum=3600),
+        **_fallback(env),
     )
+
+
+def _fallback(env: Mapping[str, str]) -> dict[str, object]:
+    name = env.get("SLEEPWAKE_FALLBACK_ENDPOINT", "").strip() or None
+    if name is not None and not ENDPOINT_NAME_RE.match(name):
+        raise SettingsError(f"SLEEPWAKE_FALLBACK_ENDPOINT must be a SageMaker endpoint name, got {name!r}")
+    if name is not None and name == env.get("SLEEPWAKE_GATEWAY_ENDPOINT", "").strip():
+        raise SettingsError("SLEEPWAKE_FALLBACK_ENDPOINT must be another endpoint than SLEEPWAKE_GATEWAY_ENDPOINT")
+    raw = env.get("SLEEPWAKE_FALLBACK_BY_DEFAULT", "").strip().lower() or "false"
+    if raw not in ("true", "false"):
+        raise SettingsError(f"SLEEPWAKE_FALLBACK_BY_DEFAULT must be true or false, got {raw!r}")
+    if raw == "true" and name is None:
+        raise SettingsError("SLEEPWAKE_FALLBACK_BY_DEFAULT is true but SLEEPWAKE_FALLBACK_ENDPOINT is not set")
+    return {"fallback_endpoint": name, "fallback_by_default": raw == "true"}
 
 
 def load_replay_control_settings(env: Mapping[str, str] | None = None) -> ReplayControlSettings:

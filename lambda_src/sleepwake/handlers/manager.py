@@ -71,18 +71,19 @@ def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
                 "message": "not a managed endpoint",
             }
         return manager.on_state_change(command.endpoint_name, command.reported_status)
-    if (
-        command.kind == "status"
-        and command.endpoint_name is None
-        and (manager.settings.fleet_enabled or len(manager.settings.endpoints) != 1)
-    ):
-        return manager.status_all()
+    if command.endpoint_name is None and (manager.settings.fleet_enabled or len(manager.settings.endpoints) != 1):
+        if command.kind == "status":
+            return manager.status_all()
+        if command.kind == "report":
+            return manager.report_all(command.day)
     name = command.endpoint_name or _only_endpoint(manager)
     manager.spec(name)  # raises SettingsError naming what is managed
     if command.kind == "wake":
         return manager.wake(name, reset_failures=command.reset_failures)
     if command.kind == "sleep":
         return manager.sleep(name, force=command.force)
+    if command.kind == "report":
+        return manager.report(name, command.day)
     return manager.status(name)
 
 

@@ -10,11 +10,12 @@ from typing import Any
 from sleepwake.common.errors import BadEvent
 from sleepwake.common.parsing import clip, echo
 
-ACTIONS = ("wake", "sleep", "status")
+ACTIONS = ("wake", "sleep", "status", "report")
 # SageMaker's own rule for endpoint names (CreateEndpoint): anything else cannot name an endpoint.
 ENDPOINT_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 MAX_STATUS_CHARS = 64
-_ACTION_KEYS = {"action", "endpoint_name", "force", "reset_failures"}
+_ACTION_KEYS = {"action", "endpoint_name", "force", "reset_failures", "day"}
+DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Command:
     reset_failures: bool = False
     reported_status: str | None = None
     endpoint_names: tuple[str, ...] = ()  # teardown: the endpoints to delete
+    day: str | None = None  # report: the UTC day (YYYY-MM-DD), None for today
 
 
 def endpoint_name(value: Any, where: str = "endpoint_name") -> str:
@@ -89,7 +91,13 @@ def _parse_action(event: Mapping[str, Any]) -> Command:
         raise BadEvent("force applies to the sleep action only")
     if reset and action != "wake":
         raise BadEvent("reset_failures applies to the wake action only")
-    return Command(action, name, force=force, reset_failures=reset)
+    day = event.get("day")
+    if day is not None:
+        if action != "report":
+            raise BadEvent("day applies to the report action only")
+        if not isinstance(day, str) or not DAY_RE.match(day):
+            raise BadEvent(f"day must be a UTC date YYYY-MM-DD, got {echo(day, as_json=True)}")
+    return Command(action, name, force=force, reset_failures=reset, day=day)
 
 
 TERRAFORM_ACTIONS = ("create", "update", "delete")

@@ -20,9 +20,10 @@ from sleepwake.aws.fleet import CloudWatchActivity, FleetDiscovery
 from sleepwake.aws.notify import Notifier, describe
 from sleepwake.aws.store import StateStore
 from sleepwake.common.clock import Clock, SystemClock
-from sleepwake.common.errors import SettingsError
+from sleepwake.common.errors import BadEvent, SettingsError
 from sleepwake.common.observability import get_logger, log_context, log_event
 from sleepwake.common.timefmt import iso
+from sleepwake.domain import usage
 from sleepwake.domain.lifecycle import (
     FAILED,
     Confirmation,
@@ -30,11 +31,17 @@ from sleepwake.domain.lifecycle import (
     Observed,
     Plan,
     Record,
+    capacity_message,
     decide,
+    is_capacity_failure,
     keep_warm_of,
+    serving_type,
+    utc_day,
     wake_estimate,
 )
 from sleepwake.domain.pricing import known_price
+from sleepwake.domain.report import day_bounds, day_report
+from sleepwake.domain.report import render as render_report
 from sleepwake.domain.settings import EndpointSpec, Settings
 from sleepwake.manager.teardown import delete_endpoints
 
@@ -42,8 +49,32 @@ log = get_logger("manager")
 MAX_ATTEMPTS = 6
 
 
+def _report_fields(report: dict[str, Any]) -> dict[str, Any]:
+    """The report's headline figures, flat, for the log line the dashboard reads."""
+    cheapest = report.get("cheapest_policy")
+    policies = report.get("policies", {})
+    return {
+        "day": report.get("day"),
+        "instance_type": report.get("instance_type"),
+        "awake_hours": report.get("awake_hours"),
+        "cost_usd": report.get("cost_usd"),
+        "always_on_usd": report.get("always_on_usd"),
+        "saved_usd": report.get("saved_usd"),
+        "wakes": report.get("wakes"),
+        "requests_waited": report.get("requests_waited"),
+        "wait_p95_seconds": report.get("wait_p95_seconds"),
+        "cheapest_policy": cheapest,
+        "cheapest_total_usd": policies.get(cheapest, {}).get("total_usd"),
+    }
+
+
 class ContentionError(RuntimeError):
     """The record kept changing under us; the next tick will try again."""
+
+
+class _NextConfiguration(Exception):
+    """CreateEndpoint was refused for capacity and the record now points at the next instance type: decide again
+    (the same call creates the endpoint on it)."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +198,93 @@ class Manager:
             ]
         return answer
 
+    # ---- the savings report ---------------------------------------------------------------------------------
+    def report(self, name: str, day: str | None = None, *, record: Record | None = None) -> dict[str, Any]:
+        """One endpoint's day (today so far by default): awake hours and cost, always-on, wakes, waits, and every
+        idle policy replayed on the recorded traffic (sleepwake.domain.report). Reads only; changes nothing."""
+        now = self.clock.now()
+        day = self._report_day(day, now)
+        record = record if record is not None else self.store.get(name)
+        spec = self.spec(name, record)
+        itype = serving_type(spec, record)
+        report = day_report(
+            record,
+            day,
+            now,
+            instance_type=itype,
+            hourly_price=known_price(itype, spec.instance_count) if itype else None,
+            wake_seconds=wake_estimate(record, self.settings),
+            idle_timeout_seconds=float(self.settings.idle_timeout_seconds),
+            penalty_seconds=None
+            if self.settings.cold_start_penalty_seconds is None
+            else float(self.settings.cold_start_penalty_seconds),
+            min_ready_seconds=float(self.settings.min_in_service_seconds),
+            policy=self.settings.policy,
+        )
+        return {"ok": True, **report, "text": render_report(report)}
+
+    def report_all(self, day: str | None = None) -> dict[str, Any]:
+        now = self.clock.now()
+        day = self._report_day(day, now)
+        records, corrupt = self.store.scan_endpoints_checked()
+        specs = self.catalog(self.endpoints.list_all() if self.settings.fleet_enabled else {}, records)
+        reports = [
+            self.report(name, day, record=records.get(name) or Record(name))
+            for name in sorted(specs)
+            if name not in corrupt
+        ]
+        answer: dict[str, Any] = {"ok": not corrupt, "day": day, "reports": reports}
+        if corrupt:
+            answer["errors"] = [
+                {"endpoint_name": n, "error": f"corrupt record: {p}"} for n, p in sorted(corrupt.items())
+            ]
+        return answer
+
+    @staticmethod
+    def _report_day(day: str | None, now: float) -> str:
+        """Today by default; yesterday and today are kept (sleepwake.domain.usage), anything else is refused."""
+        today = utc_day(now)
+        if day is None:
+            return today
+        try:
+            start, _ = day_bounds(day)
+        except ValueError as exc:
+            raise BadEvent(str(exc)) from None
+        if start > now:
+            raise BadEvent(f"day {day} has not begun yet (today is {today} UTC)")
+        if start < usage.horizon(now):
+            raise BadEvent(f"day {day} is too old: the manager keeps per-minute history for yesterday and today only")
+        return day
+
+    def daily_reports(self, records: dict[str, Record] | None) -> int:
+        """Once a day, with a notification topic: the first tick of a day notifies yesterday's report of every
+        endpoint tracked then. `reported_day` is committed first (conditionally), so it is sent once."""
+        if not self.settings.notify_topic_arn or records is None:
+            return 0
+        now = self.clock.now()
+        yesterday = utc_day(now - 86400)
+        sent = 0
+        for name, record in sorted(records.items()):
+            if record.reported_day == yesterday or record.tracked_since is None:
+                continue
+            if record.tracked_since >= now - now % 86400:
+                continue  # first seen today: nothing to say about yesterday
+            try:
+                fresh = self.store.get(name)
+                if fresh.reported_day == yesterday or not self.store.commit(
+                    fresh, replace(fresh, reported_day=yesterday)
+                ):
+                    continue
+                report = self.report(name, yesterday, record=fresh)
+            except Exception as exc:
+                log_event(log, "daily report failed", logging.ERROR, endpoint_name=name, error=aws.error_message(exc))
+                continue
+            figures = {k: v for k, v in report.items() if k not in ("ok", "text")}
+            log_event(log, "daily report", endpoint_name=name, **_report_fields(report))
+            self.notifier.publish({"event": "daily-report", "environment": self.settings.environment, **figures})
+            sent += 1
+        return sent
+
     def tick(self) -> dict[str, Any]:
         """The schedule: reconcile every managed endpoint. No single failing call stops the tick: a failed batched
         read falls back to per-endpoint reads (or, for activity, to "in use"), a corrupt record or a failing
@@ -225,6 +343,9 @@ class Manager:
             deletes += "delete" in answer["actions"]
             results.append(answer)
         answer = {"ok": not errors and all(r["ok"] for r in results), "results": results, "deletes": deletes}
+        reported = attempt("daily reports", lambda: self.daily_reports(records), 0)
+        if reported:
+            answer["reports_sent"] = reported
         if errors:
             answer["errors"] = errors
         return answer
@@ -340,7 +461,11 @@ class Manager:
                         log_event(log, "commit lost a race; deciding again", logging.DEBUG)
                         continue
                     plan = replace(plan, record=replace(plan.record, version=record.version + 1))
-                plan = self._act(plan, spec, now)
+                try:
+                    plan = self._act(plan, spec, now)
+                except _NextConfiguration:
+                    prefetched = None
+                    continue
                 answer = self._answer(plan, spec, observed, now, activity_at)
                 log_event(
                     log,
@@ -350,6 +475,8 @@ class Manager:
                     detail=answer["message"],
                     idle_seconds=answer["idle_seconds"],
                     cost_today_usd=answer["cost_today_usd"],
+                    instance_type=answer["instance_type"],
+                    serving_reason=answer.get("serving_reason"),
                     effects=[e.kind for e in plan.effects],
                 )
                 return answer
@@ -380,7 +507,11 @@ class Manager:
     def _act(self, plan: Plan, spec: EndpointSpec, now: float) -> Plan:
         for effect in plan.effects:
             if effect.kind == "create":
-                config = spec.endpoint_config_name or plan.record.endpoint_config_name
+                config = (
+                    effect.detail.get("endpoint_config_name")
+                    or spec.endpoint_config_name
+                    or plan.record.endpoint_config_name
+                )
                 try:
                     if not config:
                         raise SettingsError("its endpoint configuration is not known, so it cannot be recreated")
@@ -393,6 +524,8 @@ class Manager:
                         # claim timeout while callers are told the endpoint is being created.
                         self._release_claim(plan.record)
                         raise
+                    if self._capacity_fallback(plan, spec, now, exc):
+                        raise _NextConfiguration() from None
                     return self._record_create_failure(plan, spec, now, aws.error_message(exc))
                 log_event(log, "create_endpoint", created=created, endpoint_config_name=config)
             elif effect.kind == "delete":
@@ -400,12 +533,14 @@ class Manager:
                 log_event(log, "delete_endpoint", deleted=deleted, reason=effect.detail.get("reason"))
             elif effect.kind == "notify":
                 instance = self._instance(spec, plan.record)
+                if effect.detail.get("instance_type"):  # the type the event is about (a sleep: the one that served)
+                    instance = (effect.detail["instance_type"], instance[1])
                 self.notifier.publish(describe(effect.detail, self.settings.environment, *instance))
         return plan
 
     def _instance(self, spec: EndpointSpec, record: Record) -> tuple[str | None, int]:
         if spec.instance_type:
-            return spec.instance_type, spec.instance_count
+            return serving_type(spec, record), spec.instance_count
         config = spec.endpoint_config_name or record.endpoint_config_name
         if not config:
             return None, 1
@@ -423,6 +558,45 @@ class Manager:
         except Exception as exc:
             log_event(log, "could not release the create claim", logging.WARNING, error=aws.error_message(exc))
 
+    def _capacity_fallback(self, plan: Plan, spec: EndpointSpec, now: float, exc: Exception) -> bool:
+        """CreateEndpoint refused for capacity or an account limit, and another instance type is listed: point the
+        record at it (no failure counted, no backoff) and tell the caller to decide again. False otherwise."""
+        rec = plan.record
+        options = spec.options()
+        index = rec.config_index
+        if index + 1 >= len(options) or not is_capacity_failure(aws.error_code(exc), aws.error_message(exc)):
+            return False
+        message = capacity_message(
+            options[index][1], options[index + 1][1], f"{aws.error_code(exc)}: {aws.error_message(exc)}"
+        )
+        moved = replace(
+            rec,
+            create_claimed_at=None,
+            wake_started_at=None,
+            wakes=max(0, rec.wakes - 1),
+            config_index=index + 1,
+            serving_reason=message,
+            capacity_fallbacks=rec.capacity_fallbacks + 1,
+            last_failure_reason=message,
+        )
+        if not self.store.commit(rec, moved):
+            return True  # someone else moved on: deciding again reads what they wrote
+        log_event(log, "create_endpoint refused for capacity", logging.WARNING, detail=message)
+        self.notifier.publish(
+            describe(
+                {
+                    "event": "capacity-fallback",
+                    "endpoint_name": rec.endpoint_name,
+                    "reason": message,
+                    "at": now,
+                },
+                self.settings.environment,
+                options[index + 1][1],
+                spec.instance_count,
+            )
+        )
+        return True
+
     def _record_create_failure(self, plan: Plan, spec: EndpointSpec, now: float, reason: str) -> Plan:
         """CreateEndpoint was refused (missing configuration, quota...): back off exactly as for `Failed`."""
         rec = plan.record
@@ -437,6 +611,8 @@ class Manager:
             wake_started_at=None,
             wakes=max(0, rec.wakes - 1),
             gave_up=gave_up,
+            config_index=0,  # the retry, like the next wake, starts again at the preferred type
+            serving_reason=None,
             desired="asleep" if gave_up else "awake",
             next_retry_at=None if gave_up else now + delay,
         )
@@ -452,7 +628,7 @@ class Manager:
                     "gave_up": gave_up,
                 },
                 self.settings.environment,
-                spec.instance_type,
+                serving_type(spec, rec),
                 spec.instance_count,
             )
         )
@@ -465,7 +641,8 @@ class Manager:
     ) -> dict[str, Any]:
         rec = plan.record
         since = rec.idle_since(now, activity_at)
-        price = known_price(spec.instance_type, spec.instance_count) if spec.instance_type else None
+        itype = serving_type(spec, rec)
+        price = known_price(itype, spec.instance_count) if itype else None
         answer: dict[str, Any] = {
             "ok": plan.ok,
             "endpoint_name": rec.endpoint_name,
@@ -478,7 +655,7 @@ class Manager:
             "lease_expires_at": iso(rec.lease_until) if rec.lease_active(now) else None,
             "protected": plan.protected,
             "fleet": spec.fleet,
-            "instance_type": spec.instance_type,
+            "instance_type": itype,
             "instance_count": spec.instance_count,
             "hourly_price_usd": price,
             "billed_hours": round(rec.billed_seconds_until(now) / 3600.0, 4),
@@ -486,6 +663,11 @@ class Manager:
             "actions": [e.kind for e in plan.effects if e.kind != "notify"],
             "wake_estimate_seconds": round(wake_estimate(rec, self.settings), 1),
         }
+        if len(spec.options()) > 1:
+            # Capacity-aware wake: every type in order, and why the one above serves (or will serve) it.
+            answer["instance_types"] = [t for _, t in spec.options()]
+            answer["serving_reason"] = rec.serving_reason or "preferred instance type"
+            answer["capacity_fallbacks"] = rec.capacity_fallbacks
         if spec.keep_warm:
             answer["keep_warm"] = spec.keep_warm
             _, problem = keep_warm_of(spec)

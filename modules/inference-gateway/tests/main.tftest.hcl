@@ -118,3 +118,51 @@ run "example_realtime_plans_a_sleeping_endpoint_behind_the_gateway" {
     error_message = "A g5 endpoint that sleeps after 15 idle minutes."
   }
 }
+
+run "a_fallback_endpoint_reaches_the_gateway_only_with_invoke_on_it_alone" {
+  command = plan
+
+  variables {
+    fallback_endpoint_name = "Sentiment-Fallback"
+    fallback_by_default    = true
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["gateway"].environment[0].variables["SLEEPWAKE_FALLBACK_ENDPOINT"] == "Sentiment-Fallback" && aws_lambda_function.this["gateway"].environment[0].variables["SLEEPWAKE_FALLBACK_BY_DEFAULT"] == "true"
+    error_message = "The gateway function knows its fallback endpoint and whether every request accepts it."
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this["replay"].environment[0].variables), "SLEEPWAKE_FALLBACK_ENDPOINT")
+    error_message = "The replay waits for the endpoint itself: no fallback there."
+  }
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.gateway.statement : s.resources if s.sid == "InvokeTheFallbackEndpoint"]) == toset(["arn:aws:sagemaker:us-east-1:123456789012:endpoint/sentiment-fallback"]) && one([for s in data.aws_iam_policy_document.gateway.statement : s.actions if s.sid == "InvokeTheFallbackEndpoint"]) == toset(["sagemaker:InvokeEndpoint"])
+    error_message = "The gateway may invoke the fallback endpoint, and only it, and only InvokeEndpoint."
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.replay.statement : s if s.sid == "InvokeTheFallbackEndpoint"]) == 0
+    error_message = "The replay gets nothing on the fallback endpoint."
+  }
+}
+
+run "without_a_fallback_no_fallback_settings_or_permission" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.this["gateway"].environment[0].variables), "SLEEPWAKE_FALLBACK_ENDPOINT") && length([for s in data.aws_iam_policy_document.gateway.statement : s if s.sid == "InvokeTheFallbackEndpoint"]) == 0
+    error_message = "No fallback by default."
+  }
+}
+
+run "capacity_fallback_configurations_are_usable_by_the_gateways_wake" {
+  command = plan
+
+  variables {
+    manager_environment = { SLEEPWAKE_TABLE_NAME = "sentiment-state", SLEEPWAKE_ENDPOINTS = jsonencode({ sentiment = { endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge", instance_count = 1, configs = [{ endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge" }, { endpoint_config_name = "sentiment-g5", instance_type = "ml.g5.xlarge" }] } }) }
+  }
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.wake.statement : s.resources if s.sid == "UseTheEndpointConfig"]) == toset(["arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-config", "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-g5"])
+    error_message = "A wake started by the gateway may create the endpoint from every listed configuration, and no other."
+  }
+}

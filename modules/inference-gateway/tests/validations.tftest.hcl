@@ -152,3 +152,42 @@ run "invalid_inputs_5" {
     var.replay,
   ]
 }
+
+run "invalid_inputs_fallback_1" {
+  command = plan
+
+  variables {
+    # rejects a fallback endpoint name with an underscore
+    fallback_endpoint_name = "sentiment_fallback"
+  }
+
+  expect_failures = [
+    var.fallback_endpoint_name,
+  ]
+}
+
+run "invalid_inputs_fallback_2" {
+  command = plan
+
+  variables {
+    # rejects the endpoint itself as its fallback
+    fallback_endpoint_name = "sentiment"
+  }
+
+  expect_failures = [
+    var.fallback_endpoint_name,
+  ]
+}
+
+run "invalid_inputs_fallback_3" {
+  command = plan
+
+  variables {
+    # rejects fallback_by_default without a fallback endpoint
+    fallback_by_default = true
+  }
+
+  expect_failures = [
+    var.fallback_by_default,
+  ]
+}

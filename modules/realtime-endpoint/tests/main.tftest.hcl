@@ -76,3 +76,33 @@ run "a_volume_key_and_size_on_an_ebs_type_pass" {
     error_message = "An EBS-backed type takes a volume size and key."
   }
 }
+
+run "fallback_instance_types_plan_one_configuration_per_type_in_order" {
+  command = plan
+
+  variables {
+    fallback_instance_types = ["ml.g5.xlarge", "ml.g6.xlarge"]
+  }
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint_configuration.fallback) == 2 && aws_sagemaker_endpoint_configuration.fallback["ml.g5.xlarge"].production_variants[0].instance_type == "ml.g5.xlarge" && aws_sagemaker_endpoint_configuration.fallback["ml.g6.xlarge"].production_variants[0].instance_type == "ml.g6.xlarge"
+    error_message = "One more endpoint configuration per fallback instance type."
+  }
+  assert {
+    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.fallback : c.production_variants[0].model_name == "sentiment-0a1b2c3d" && c.name_prefix == "sentiment-"])
+    error_message = "Every fallback configuration serves the same model."
+  }
+  assert {
+    condition     = [for c in output.endpoint_configs : c.instance_type] == ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.g6.xlarge"] && length(output.endpoint_config_arns) == 3
+    error_message = "endpoint_configs lists every configuration in order, the preferred type first."
+  }
+}
+
+run "without_fallbacks_one_configuration" {
+  command = plan
+
+  assert {
+    condition     = length(aws_sagemaker_endpoint_configuration.fallback) == 0 && length(output.endpoint_configs) == 1
+    error_message = "No fallback types, no extra configuration."
+  }
+}

@@ -50,3 +50,29 @@ run "invalid_inputs_1" {
     var.kms_key_arn,
   ]
 }
+
+run "invalid_inputs_2" {
+  command = plan
+
+  variables {
+    # rejects a fallback instance type without ml prefix
+    fallback_instance_types = ["g5.xlarge"]
+  }
+
+  expect_failures = [
+    var.fallback_instance_types,
+  ]
+}
+
+run "invalid_inputs_3" {
+  command = plan
+
+  variables {
+    # rejects the preferred instance type repeated as a fallback
+    fallback_instance_types = ["ml.g4dn.2xlarge", "ml.g4dn.xlarge"]
+  }
+
+  expect_failures = [
+    var.fallback_instance_types,
+  ]
+}

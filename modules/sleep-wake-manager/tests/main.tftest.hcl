@@ -132,3 +132,68 @@ run "no_dashboard_and_no_teardown" {
     error_message = "Both switches remove their resource."
   }
 }
+
+run "capacity_fallbacks_reach_the_settings_and_iam_covers_exactly_their_configurations" {
+  command = plan
+
+  variables {
+    endpoints = {
+      sentiment = {
+        endpoint_config_name = "Sentiment-G4dn"
+        instance_type        = "ml.g4dn.xlarge"
+        fallback_configs = [
+          { endpoint_config_name = "sentiment-g5", instance_type = "ml.g5.xlarge" },
+          { endpoint_config_name = "sentiment-g6", instance_type = "ml.g6.xlarge" },
+        ]
+      }
+    }
+  }
+
+  assert {
+    condition     = [for c in jsondecode(output.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment.configs : c.instance_type] == ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.g6.xlarge"]
+    error_message = "The manager's settings carry the ordered list of (configuration, instance type), the preferred first."
+  }
+  assert {
+    condition = one([for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "UseDeclaredEndpointConfigs"]) == toset([
+      "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-g4dn",
+      "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-g5",
+      "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-g6",
+    ])
+    error_message = "The manager may create the endpoint from exactly its listed configurations (lower-cased ARNs)."
+  }
+}
+
+run "without_fallbacks_iam_covers_the_one_configuration" {
+  command = plan
+
+  assert {
+    condition     = one([for s in data.aws_iam_policy_document.this.statement : s.resources if s.sid == "UseDeclaredEndpointConfigs"]) == toset(["arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/sentiment-config"])
+    error_message = "One configuration, one ARN."
+  }
+  assert {
+    condition     = !contains(keys(jsondecode(output.lambda_environment["SLEEPWAKE_ENDPOINTS"]).sentiment), "configs")
+    error_message = "No fallback list without fallbacks."
+  }
+}
+
+run "price_overrides_reach_the_manager" {
+  command = plan
+
+  variables {
+    hourly_price_overrides = { "ml.g4dn.xlarge" = 0.5 }
+  }
+
+  assert {
+    condition     = jsondecode(output.lambda_environment["SLEEPWAKE_HOURLY_PRICE_OVERRIDES"]) == { "ml.g4dn.xlarge" = 0.5 }
+    error_message = "hourly_price_overrides reaches SLEEPWAKE_HOURLY_PRICE_OVERRIDES as JSON."
+  }
+}
+
+run "no_price_overrides_by_default" {
+  command = plan
+
+  assert {
+    condition     = output.lambda_environment["SLEEPWAKE_HOURLY_PRICE_OVERRIDES"] == ""
+    error_message = "No overrides by default: the manager's price table."
+  }
+}

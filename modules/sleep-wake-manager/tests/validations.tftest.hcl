@@ -215,3 +215,29 @@ run "invalid_inputs_10" {
     var.fleet,
   ]
 }
+
+run "invalid_inputs_fallback_configs" {
+  command = plan
+
+  variables {
+    # rejects a fallback that repeats the preferred instance type
+    endpoints = { sentiment = { endpoint_config_name = "sentiment-config", instance_type = "ml.g4dn.xlarge", fallback_configs = [{ endpoint_config_name = "other", instance_type = "ml.g4dn.xlarge" }] } }
+  }
+
+  expect_failures = [
+    var.endpoints,
+  ]
+}
+
+run "invalid_inputs_price_overrides" {
+  command = plan
+
+  variables {
+    # rejects an override keyed by something that is not an instance type
+    hourly_price_overrides = { "g5.xlarge" = 1.0 }
+  }
+
+  expect_failures = [
+    var.hourly_price_overrides,
+  ]
+}
