@@ -37,20 +37,20 @@ def test_demo_walks_request_wake_ready_idle_sleep_and_cleans_up():
     assert not os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1")
 
 
-@pytest.fixture(scope="module")
-def replays():
-    """Each row of the excerpt replayed through the manager once, for the comparisons and the drawing."""
+@pytest.fixture(scope="module", params=range(5), ids=lambda row: f"row{row}")
+def replayed(request):
+    """One row of the excerpt replayed through the manager (in an emulator of its own), once per row: the
+    comparison with the simulator, the report's and the drawing all read this one replay."""
+    trace = read_trace(demo.EXCERPT)[request.param]
     with mock_aws():
         aws.reset_clients()
-        traces = read_trace(demo.EXCERPT)[:5]
-        replayed = [(trace, demo.replay(trace)) for trace in traces]
+        result = demo.replay(trace)
     aws.reset_clients()
-    return replayed
+    return trace, result
 
 
-@pytest.mark.parametrize("row", range(5))
-def test_replaying_real_traffic_through_the_manager_matches_the_simulator(replays, row):
-    trace, replayed = replays[row]
+def test_replaying_real_traffic_through_the_manager_matches_the_simulator(replayed):
+    trace, replayed = replayed
     simulated = demo.simulated(trace)
     assert replayed["billed_seconds"] == simulated.billed_seconds
     assert replayed["cold_starts"] == simulated.cold_starts
@@ -58,13 +58,13 @@ def test_replaying_real_traffic_through_the_manager_matches_the_simulator(replay
     assert replayed["requests"] == simulated.requests
 
 
-def test_the_timeline_is_drawn(replays, tmp_path):
-    png = demo.plot(replays[0][1]["timeline"], "test", tmp_path / "timeline.png")
+@pytest.mark.parametrize("replayed", [0], indirect=True, ids=["row0"])
+def test_the_timeline_is_drawn(replayed, tmp_path):
+    png = demo.plot(replayed[1]["timeline"], "test", tmp_path / "timeline.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
-@pytest.mark.parametrize("row", range(5))
-def test_the_report_on_the_demo_trace_matches_the_simulator_for_every_policy(aws_mock, row):
+def test_the_report_on_the_demo_trace_matches_the_simulator_for_every_policy(replayed):
     """The savings report is built from what the manager recorded (per-minute requests, billed periods, wakes),
     not from the CSV: its replay of every policy must give the simulator's figures on the CSV trace exactly."""
     from sleepwake.domain.policy import ALL_PRESETS, PolicyConfig
@@ -72,8 +72,7 @@ def test_the_report_on_the_demo_trace_matches_the_simulator_for_every_policy(aws
     from sleepwake.domain.settings import Settings
     from sleepwake.domain.simulation import simulate_endpoint
 
-    trace = read_trace(demo.EXCERPT)[row]
-    replayed = demo.replay(trace)
+    trace, replayed = replayed
     report = replayed["report"]
     assert report["ok"] and report["day"] == "1970-01-01"
     assert (report["from"], report["to"], report["requests"]) == (trace.start, trace.end, trace.total_requests)
