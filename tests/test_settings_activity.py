@@ -89,3 +89,29 @@ def test_tracing_is_off_outside_lambda(monkeypatch):
     assert tracing_enabled() is False
     monkeypatch.setenv("AWS_XRAY_SDK_ENABLED", "true")
     assert tracing_enabled() is True
+
+
+def test_the_idle_history_is_stored_as_one_json_string_and_the_older_map_is_still_read(platform):
+    from sleepwake.aws import clients as aws
+    from sleepwake.aws.store import endpoint_key
+    from sleepwake.domain.policy import IdleHistory
+
+    platform.wake_until_ready()
+    platform.clock.advance(600)
+    platform.manager.tick()
+    db = aws.client("dynamodb")
+    item = db.get_item(TableName=platform.store.table_name, Key=endpoint_key(ENDPOINT))["Item"]
+    assert set(item["history"]) == {"S"}  # one attribute, not a map of hundreds of numbers
+    learnt = platform.store.get(ENDPOINT).history
+    assert IdleHistory.from_item(learnt).to_item() == learnt
+    # a record written by an earlier version (the history as a map) reads the same
+    from sleepwake.aws.store import to_dynamo
+
+    db.update_item(
+        TableName=platform.store.table_name,
+        Key=endpoint_key(ENDPOINT),
+        UpdateExpression="SET #h = :h",
+        ExpressionAttributeNames={"#h": "history"},
+        ExpressionAttributeValues={":h": to_dynamo(learnt)},
+    )
+    assert platform.store.get(ENDPOINT).history == learnt

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -62,6 +63,30 @@ class LeaseState:
 LEASE_NAMES = {"#until": "lease_until", "#leases": "leases", "#lv": "lease_version"}
 
 
+# Record fields stored as one compact JSON string rather than a DynamoDB map: the idle history is a few hundred
+# numbers that every tick reads and writes whole, and a map of them costs a (de)serialisation per number on each
+# read, in the manager and in the emulator alike. Records written as a map (before) are still read.
+PACKED_FIELDS = frozenset({"history"})
+
+
+def _packed(key: str, value: Any) -> dict:
+    if key in PACKED_FIELDS:
+        return {"S": json.dumps(_plain(_decimalise(value)), separators=(",", ":"), allow_nan=False)}
+    return to_dynamo(value)
+
+
+def _unpacked(plain: dict[str, Any]) -> dict[str, Any]:
+    """A stored record with its packed fields read back; a packed field that is not JSON is left as the string
+    (the domain reports it, or relearns the history, as for any corrupt field)."""
+    for key in PACKED_FIELDS & plain.keys():
+        if isinstance(plain[key], str):
+            try:
+                plain[key] = json.loads(plain[key])
+            except ValueError:
+                pass
+    return plain
+
+
 def endpoint_key(name: str) -> dict:
     return {"pk": {"S": ENDPOINT_PREFIX + name}}
 
@@ -77,7 +102,7 @@ class StateStore:
     def get(self, name: str) -> Record:
         answer = self._db.get_item(TableName=self.table_name, Key=endpoint_key(name), ConsistentRead=True)
         item = answer.get("Item")
-        return Record.from_item(name, from_dynamo(item) if item else None)
+        return Record.from_item(name, _unpacked(from_dynamo(item)) if item else None)
 
     def scan_endpoints_checked(self) -> tuple[dict[str, Record], dict[str, str]]:
         """Every endpoint record, in as few reads as DynamoDB allows (1 MB a page): one per tick, not one per
@@ -94,7 +119,7 @@ class StateStore:
         )
         for page in pages:
             for item in page.get("Items", []):
-                plain = from_dynamo(item)
+                plain = _unpacked(from_dynamo(item))
                 name = plain["pk"][len(ENDPOINT_PREFIX) :]
                 try:
                     records[name] = Record.from_item(name, plain)
@@ -124,7 +149,7 @@ class StateStore:
             if new_fields[key] is None:
                 removes.append(f"#{key}")
             else:
-                values[f":{key}"] = to_dynamo(new_fields[key])
+                values[f":{key}"] = _packed(key, new_fields[key])
                 sets.append(f"#{key} = :{key}")
         names["#name"] = "endpoint_name"
         values[":name"] = {"S": new.endpoint_name}
