@@ -97,14 +97,16 @@ def realtime(session: Session, out: dict) -> None:
     r = w.http(api, "GET", "/lease", auth)
     step(s, "GET /lease", "200, ~1800 s left", f"{r.status} {(r.json() or {}).get('seconds_left')}",
          r.status == 200 and 1700 < float((r.json() or {}).get("seconds_left") or 0) <= 1800)
-    w.tick(10)
+    w.advance(9 * 60)  # nine quiet minutes, then the schedule's tick
+    w.tick(1)
     step(s, "10 min idle with a lease", "still awake", list(_endpoints(session)), name in _endpoints(session))
     r = w.http(api, "DELETE", "/lease", auth)
     step(s, "DELETE /lease", "200 inactive", f"{r.status} active={(r.json() or {}).get('active')}",
          r.status == 200 and (r.json() or {}).get("active") is False)
 
     for _ in range(4):
-        w.tick(3)
+        w.advance(120)
+        w.tick(1)
     r = w.http(api, "GET", "/status", auth)
     st = r.json() or {}
     step(s, "idle -> the schedule sleeps it", "asleep, endpoint deleted",
@@ -130,7 +132,8 @@ def realtime(session: Session, out: dict) -> None:
     shims.release_endpoint(FLEET_ENDPOINT)
     w.drain()
     for _ in range(4):
-        w.tick(3)
+        w.advance(120)
+        w.tick(1)
     step(s, "fleet: tagged endpoint idle", "slept by the manager", list(_endpoints(session)),
          FLEET_ENDPOINT not in _endpoints(session))
     manager = session.emulator.client("lambda").get_function(FunctionName=out["manager_function_name"])

@@ -167,11 +167,13 @@ class Wiring:
         results += self.poll_queues()
         return results
 
-    def tick(self, minutes: int = 1) -> list[tuple[str, bool, Any]]:
-        """The virtual clock moves `minutes` minutes; every `rate(...)` rule fires when due."""
+    def tick(self, minutes: int = 1, advance: bool = True) -> list[tuple[str, bool, Any]]:
+        """The virtual clock moves `minutes` minutes (advance=False: real time has); `rate(...)` rules fire when
+        due."""
         results = []
         for _ in range(minutes):
-            self.advance(60)
+            if advance:
+                self.advance(60)
             for rule in self.rules():
                 period = _rate_seconds(rule.get("ScheduleExpression", ""))
                 if period is None or rule.get("State") != "ENABLED":
@@ -201,7 +203,7 @@ class Wiring:
                 continue
             queue_url = sqs.get_queue_url(QueueName=mapping["EventSourceArn"].split(":")[-1])["QueueUrl"]
             for _ in range(10):
-                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, mapping["BatchSize"]),
+                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=min(10, mapping["BatchSize"]), WaitTimeSeconds=0,
                                                AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
                 if not messages:
                     break
