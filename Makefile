@@ -10,11 +10,14 @@ TERRAFORM ?= terraform
 TFLINT ?= tflint
 ENV ?= dev
 ENV_DIR := environments/$(ENV)
+# `make local-up ENV=x` writes .local/x/local.mk (the emulator's endpoint and keys, the state's directory):
+# while it is up, the commands below (status, wake, sleep, token-*) talk to that local deployment.
+-include .local/$(ENV)/local.mk
 TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 export PYTHONPATH := $(CURDIR)/lambda_src
 
 .PHONY: help venv build test test-python tf-checks tf-test fmt docs lint validate security demo bench \
-        plan apply destroy status wake sleep token-create token-list token-revoke clean
+        plan apply destroy status wake sleep token-create token-list token-revoke clean e2e local-up local-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -81,17 +84,28 @@ destroy: ## terraform destroy ENV=dev (the manager's teardown deletes its endpoi
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy
 
 status wake sleep: venv ## call the deployed manager: make status ENV=dev [ENDPOINT=name] [FORCE=1 for sleep]
-	$(PY) tools/invoke_manager.py $@ --env $(ENV) --terraform $(TERRAFORM) \
+	@$(PY) tools/invoke_manager.py $@ --env $(ENV) --terraform $(TERRAFORM) \
 	  $(if $(ENDPOINT),--endpoint $(ENDPOINT)) $(if $(FORCE),--force)
 
+# `@` and nothing else on stdout: TOKEN=$$(make token-create NAME=x ENV=dev) captures the token alone (the notes
+# go to stderr).
 token-create: venv ## gateway token, printed once: make token-create NAME=my-app [DAYS=90] ENV=dev
-	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) create "$(NAME)" $(if $(DAYS),--expires-days $(DAYS))
+	@$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) create "$(NAME)" $(if $(DAYS),--expires-days $(DAYS))
 
 token-list: venv ## list the gateway's tokens (names, creation, expiry): make token-list ENV=dev
-	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) list
+	@$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) list
 
 token-revoke: venv ## revoke a gateway token: make token-revoke NAME=my-app ENV=dev
-	$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) revoke "$(NAME)"
+	@$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) revoke "$(NAME)"
+
+e2e: build ## every environment applied to a local emulator and driven end to end (ENV=dev|staging|prod for one)
+	$(PY) -m tests.e2e.run --env $(if $(filter command line,$(origin ENV)),$(ENV),all)
+
+local-up: build ## the ENV deployment on a local emulator, left running: then make status|wake|sleep|token-* ENV=...
+	$(PY) -m tests.e2e.local up --env $(ENV)
+
+local-down: venv ## stop the local emulator of make local-up (ENV=...) and forget its state
+	$(PY) -m tests.e2e.local down --env $(ENV)
 
 clean: ## remove build output, virtualenvs and Terraform working directories
 	rm -rf build $(VENV) .venv-checkov .pytest_cache .tools/terraform
