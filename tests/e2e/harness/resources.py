@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 SERVICE_PREFIX = {"monitoring": "cloudwatch", "tagging": "tag", "execute-api": "execute-api"}
 GLOBAL_ACTIONS = {  # actions whose only resource is "*"
     "cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricStatistics", "tag:GetResources", "sagemaker:ListEndpoints", "sagemaker:ListTags",
+    "cloudwatch:GetMetricStatistics", "tag:GetResources", "sagemaker:ListEndpoints",
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "sqs:ListQueues", "sns:ListTopics",
     "sagemaker:ListEndpointConfigs", "sagemaker:ListModels",
 }
@@ -81,17 +81,20 @@ def derive(service: str, action: str, method: str, path: str, data: Any, body: A
                     for operation in item.values():
                         tables.append(operation.get("TableName"))
         leading = []
-        for source in (params.get("Key"), params.get("Item")):
-            if isinstance(source, dict) and source:
-                leading.append(_attribute_value(next(iter(source.values()))))
-        for item in params.get("TransactItems") or []:
-            for operation in item.values():
-                for source in (operation.get("Key"), operation.get("Item")):
-                    if isinstance(source, dict) and source:
-                        leading.append(_attribute_value(next(iter(source.values()))))
+        requests = [params] + [operation for item in params.get("TransactItems") or []
+                               for operation in item.values()]
+        for request in requests:
+            hash_key = _hash_key(request.get("TableName") or (tables[0] if tables else ""), account, region)
+            for source in (request.get("Key"), request.get("Item")):
+                if isinstance(source, dict) and hash_key in source:
+                    leading.append(_attribute_value(source[hash_key]))
         if "KeyConditionExpression" in params:
+            names = params.get("ExpressionAttributeNames") or {}
             values = params.get("ExpressionAttributeValues") or {}
-            leading += [_attribute_value(v) for v in values.values()][:1]
+            hash_key = _hash_key(params.get("TableName", ""), account, region)
+            for name, value in re.findall(r"(#?\w+)\s*=\s*(:\w+)", params["KeyConditionExpression"]):
+                if names.get(name, name) == hash_key and value in values:
+                    leading.append(_attribute_value(values[value]))
         if leading:
             context["dynamodb:LeadingKeys"] = leading
         attributes = list((params.get("Item") or {}).keys())
@@ -192,3 +195,12 @@ def _sagemaker_resource_tags(resource_arn: str, account: str, region: str) -> di
         if endpoint.arn.lower() == resource_arn.lower():
             return {f"aws:ResourceTag/{t['Key']}": t["Value"] for t in endpoint.tags}
     return {}
+
+
+def _hash_key(table: str, account: str, region: str) -> str:
+    from moto.dynamodb.models import dynamodb_backends
+
+    try:
+        return dynamodb_backends[account][region].get_table(table).hash_key_attr
+    except Exception:
+        return "pk"

@@ -193,7 +193,7 @@ def async_mode(session: Session, out: dict) -> None:
 def _job_status(session: Session, out: dict, bucket: str, key: str) -> dict:
     code = ("import json, sys; from sleepwake.client import SleepwakeClient; "
             "c = SleepwakeClient.from_outputs(json.load(sys.stdin)); "
-            "print(json.dumps(c.job_status(bucket=sys.argv[1], key=sys.argv[2]), default=str))")
+            "print(json.dumps(c.job_status({'bucket': sys.argv[1], 'key': sys.argv[2]}), default=str))")
     run = _client_run(session, out, code, bucket, key)
     try:
         return json.loads(run.stdout.strip().splitlines()[-1])

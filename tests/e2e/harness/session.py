@@ -64,8 +64,9 @@ def _short(value) -> str:
 
 class Session:
     def __init__(self, env: str, workdir: Path | None = None, port: int | None = None, keep: bool = False,
-                 echo: bool = True) -> None:
+                 echo: bool = True, modules: Path | None = None) -> None:
         self.env = env
+        self.modules = modules
         self.keep = keep
         self.base = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix=f"sleepwake-e2e-{env}-"))
         self.base.mkdir(parents=True, exist_ok=True)
@@ -83,7 +84,7 @@ class Session:
         key, secret = self.emulator.admin_key
         self.workspace = Workspace(self.base, self.env, self.emulator.url,
                                    {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret,
-                                    "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION})
+                                    "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}, self.modules)
         self.timings["emulator"] = time.monotonic() - started
         return self
 

@@ -37,7 +37,9 @@ provider "aws" {{
 class Workspace:
     """A copy of modules/, environments/ and build/sleepwake.zip under `base`; Terraform runs in one env."""
 
-    def __init__(self, base: Path, env: str, emulator_url: str, credentials: dict[str, str]) -> None:
+    def __init__(self, base: Path, env: str, emulator_url: str, credentials: dict[str, str],
+                 modules: Path | None = None) -> None:
+        self.modules = Path(modules) if modules else ROOT / "modules"
         self.base = Path(base)
         self.env = env
         self.dir = self.base / "environments" / env
@@ -49,7 +51,7 @@ class Workspace:
     def prepare(self, extra_vars: dict | None = None) -> "Workspace":
         ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "tests", "contract", "tfplan")
         if not (self.base / "modules").exists():
-            shutil.copytree(ROOT / "modules", self.base / "modules", ignore=ignore)
+            shutil.copytree(self.modules, self.base / "modules", ignore=ignore)
             shutil.copytree(ROOT / "environments", self.base / "environments", symlinks=True, ignore=ignore)
             (self.base / "build").mkdir(exist_ok=True)
             shutil.copy2(ROOT / "build" / "sleepwake.zip", self.base / "build" / "sleepwake.zip")
