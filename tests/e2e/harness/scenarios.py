@@ -244,7 +244,7 @@ def leave_work_pending(session: Session, out: dict) -> None:
          f"{r.status}, {queued} queued, {stored} objects in {bucket}", r.status == 202 and queued >= 1 and stored >= 1)
 
 
-MODE_FUNCTIONS = {"realtime": ("manager", "gateway", "authorizer", "replay"), "async": ("async-trigger", "async-notify"),
+MODE_FUNCTIONS = {"realtime": ("manager", "gateway", "authorizer", "replay", "replay-control"), "async": ("async-trigger", "async-notify"),
                   "serverless": ()}
 
 
