@@ -17,7 +17,7 @@ TRACE ?= ../shared/traces/azure_functions_2019_1350_per_minute.csv
 export PYTHONPATH := $(CURDIR)/lambda_src
 
 .PHONY: help venv build test test-python tf-checks tf-test fmt docs lint validate security demo bench \
-        plan apply destroy status wake sleep token-create token-list token-revoke clean e2e local-up local-down
+        plan apply destroy status wake sleep token-create token-list token-revoke clean e2e e2e-negative local-up local-down
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z -]*:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -30,13 +30,15 @@ $(VENV)/.installed: requirements-dev.txt lambda_src/requirements.txt
 
 venv: $(VENV)/.installed ## create .venv with the pinned test and tool dependencies
 
-build: venv ## build build/sleepwake.zip (deterministic) for every Lambda
+build: build/sleepwake.zip ## build build/sleepwake.zip (deterministic) for every Lambda
+
+build/sleepwake.zip: $(VENV)/.installed tools/build_lambda.py lambda_src/requirements.txt $(shell find lambda_src -name '*.py' -not -path '*/__pycache__/*')
 	$(PY) tools/build_lambda.py
 
-# tf-checks and pytest run side by side (each prints when it is done): pytest leaves a core idle much of the
-# time, which Terraform's checks fill.
-test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), checkov
-	$(MAKE) --no-print-directory -j 2 --output-sync=target tf-checks test-python
+# tf-checks, pytest and e2e run side by side (each prints when it is done): pytest leaves a core idle much of the
+# time, which Terraform's checks fill, and e2e mostly waits for the provider's polling (S3 lifecycle, SQS).
+test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), e2e, checkov
+	$(MAKE) --no-print-directory -j 3 --output-sync=target tf-checks test-python e2e
 	$(MAKE) --no-print-directory security
 	@tools/tf_checks.sh --summary
 
@@ -99,7 +101,14 @@ token-revoke: venv ## revoke a gateway token: make token-revoke NAME=my-app ENV=
 	@$(PY) tools/tokens.py --env $(ENV) --terraform $(TERRAFORM) revoke "$(NAME)"
 
 e2e: build ## every environment applied to a local emulator and driven end to end (ENV=dev|staging|prod for one)
-	$(PY) -m tests.e2e.run --env $(if $(filter command line,$(origin ENV)),$(ENV),all)
+	@mkdir -p .tools; status=0; \
+	$(PY) -m pytest -q -m e2e tests/e2e/test_shims.py >.tools/e2e-shims.log 2>&1 & shims=$$!; \
+	$(PY) -m tests.e2e.run --env $(if $(filter command line,$(origin ENV)),$(ENV),all) || status=1; \
+	if wait $$shims; then echo "emulator shims: $$(tail -n 1 .tools/e2e-shims.log)"; \
+	else cat .tools/e2e-shims.log; status=1; fi; exit $$status
+
+e2e-negative: build ## e2e tests that break a module on purpose: a removed IAM action, a mistyped environment variable
+	$(PY) -m pytest -q -m e2e -n 2 tests/e2e/test_e2e.py -k "missing or mistyped"
 
 local-up: build ## the ENV deployment on a local emulator, left running: then make status|wake|sleep|token-* ENV=...
 	$(PY) -m tests.e2e.local up --env $(ENV)

@@ -144,6 +144,9 @@ def derive(service: str, action: str, method: str, path: str, data: Any, body: A
             if not function.startswith("arn:"):
                 function = f"{arn}:function:{function}"
             return [(action, [function], context)]
+        match = re.search(r"/event-source-mappings/([^/?]+)", urlparse(path).path)
+        if match:
+            return [(action, [f"{arn}:event-source-mapping:{match.group(1)}"], context)]
         return [(action, None, context)]
 
     if prefix == "events":

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import iam_eval
 from .emulator import ACCOUNT, REGION
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -86,9 +87,14 @@ class Runtime:
 
         role_name = fn.role.split("/")[-1]
         role = iam_backends[ACCOUNT]["aws"].get_role(role_name)  # raises when the role does not exist
-        trust = json.dumps(role.assume_role_policy_document)
-        if "lambda.amazonaws.com" not in trust:
-            raise RuntimeError(f"role {role_name} does not trust lambda.amazonaws.com: Lambda cannot assume it")
+        trust = role.assume_role_policy_document
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": fn.function_arn}
+        trusted = [st for st in iam_eval._as_list(trust.get("Statement"))
+                   if "lambda.amazonaws.com" in iam_eval._as_list((st.get("Principal") or {}).get("Service"))]
+        allowed, why, _ = iam_eval.evaluate([{"Statement": trusted}], "sts:AssumeRole", None, context)
+        if not allowed:
+            raise RuntimeError(f"role {role_name} does not let Lambda assume it for {fn.function_name}: {why}")
         assumed = sts_backends[ACCOUNT]["aws"].assume_role(
             region_name=REGION, role_session_name=fn.function_name, role_arn=fn.role, policy="",
             duration=3600, external_id="")

@@ -26,6 +26,7 @@ class Row:
     expected: str
     got: str
     ok: bool
+    at: float = 0.0
 
 
 @dataclass
@@ -33,9 +34,10 @@ class Steps:
     env: str
     rows: list[Row] = field(default_factory=list)
     echo: bool = True
+    started: float = field(default_factory=time.monotonic)
 
     def check(self, scenario: str, step: str, expected: str, got, ok: bool) -> bool:
-        row = Row(scenario, step, expected, _short(got), bool(ok))
+        row = Row(scenario, step, expected, _short(got), bool(ok), time.monotonic() - self.started)
         self.rows.append(row)
         if self.echo:
             print(f"[{self.env}] {'ok  ' if ok else 'FAIL'} {scenario}: {step} | expected {expected} | got {row.got}",
@@ -48,10 +50,10 @@ class Steps:
 
     def table(self) -> str:
         widths = [10, 44, 40, 52]
-        lines = [f"{'scenario':<{widths[0]}}  {'step':<{widths[1]}}  {'expected':<{widths[2]}}  "
+        lines = [f"{'time':>5}  {'scenario':<{widths[0]}}  {'step':<{widths[1]}}  {'expected':<{widths[2]}}  "
                  f"{'got':<{widths[3]}}  ok"]
         for r in self.rows:
-            lines.append(f"{r.scenario[:widths[0]]:<{widths[0]}}  {r.step[:widths[1]]:<{widths[1]}}  "
+            lines.append(f"{r.at:4.0f}s  {r.scenario[:widths[0]]:<{widths[0]}}  {r.step[:widths[1]]:<{widths[1]}}  "
                          f"{r.expected[:widths[2]]:<{widths[2]}}  {r.got[:widths[3]]:<{widths[3]}}  "
                          f"{'ok' if r.ok else 'FAIL'}")
         return "\n".join(lines)
