@@ -36,7 +36,9 @@ class Emulator:
 
         import logging
 
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # werkzeug logs every request, and a traceback for each error answer (denials included): the harness
+        # reports what matters in its steps and its IAM listing
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         shims.apply_all()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()

@@ -99,9 +99,11 @@ class Session:
     # ---------------------------------------------------------------- Terraform
     def deploy(self, variables: dict) -> float:
         self.workspace.prepare(variables)
-        if not (self.workspace.dir / ".terraform").exists():
+        first = not (self.workspace.dir / ".terraform").exists()
+        if first:
             self.workspace.init()
-        return self.workspace.apply()
+        # after the first apply the state is the emulator's (the drift check says so): no refresh needed
+        return self.workspace.apply(refresh=first)
 
     def outputs(self) -> dict:
         return self.workspace.outputs()

@@ -79,13 +79,14 @@ class Workspace:
 
     def run(self, *args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
         started = time.monotonic()
-        out = self.base / f".terraform-{self.env}.out"
+        out = self.base / f".terraform-{self.env}-{args[0]}-{time.monotonic_ns()}.out"
         with self.log.open("a") as log, out.open("w") as stream:
             log.write(f"\n$ terraform {' '.join(args)}\n")
             log.flush()
             result = subprocess.run(["terraform", f"-chdir={self.dir}", *args, "-no-color"], env=self.env_vars(),
                                     stdout=stream, stderr=subprocess.STDOUT, text=True, timeout=timeout)
         result.stdout = out.read_text()
+        out.unlink()
         with self.log.open("a") as log:
             log.write(result.stdout if args[0] != "output" else "(outputs)\n")
         self.timings[args[0]] = self.timings.get(args[0], 0) + time.monotonic() - started
@@ -97,9 +98,9 @@ class Workspace:
     def init(self) -> None:
         self.run("init", "-input=false", "-lockfile=readonly")
 
-    def apply(self) -> float:
+    def apply(self, refresh: bool = True) -> float:
         started = time.monotonic()
-        self.run("apply", "-input=false", "-auto-approve", "-parallelism=20")
+        self.run("apply", "-input=false", "-auto-approve", "-parallelism=20", *([] if refresh else ["-refresh=false"]))
         return time.monotonic() - started
 
     def destroy(self) -> float:
