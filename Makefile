@@ -39,7 +39,7 @@ build/sleepwake.zip: $(VENV)/.installed tools/build_lambda.py lambda_src/require
 # time, which Terraform's checks fill, and e2e mostly waits for the provider's polling (S3 lifecycle, SQS).
 test: venv ## everything CI runs: Terraform fmt + validate + terraform test, pytest (moto), e2e, checkov
 	$(MAKE) --no-print-directory -j 3 --output-sync=target tf-checks test-python e2e
-	$(MAKE) --no-print-directory security
+	$(MAKE) --no-print-directory e2e-negative security
 	@tools/tf_checks.sh --summary
 
 test-python: venv ## pytest only

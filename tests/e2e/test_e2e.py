@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+_check = subprocess.run([str(ROOT / "tools" / "terraform.sh"), "--check"], capture_output=True, text=True)
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(_check.returncode != 0, reason=f"e2e needs Terraform: {_check.stdout.strip()}")]
 
 
 def run(env: str, modules: Path | None = None) -> subprocess.CompletedProcess:
