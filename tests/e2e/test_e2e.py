@@ -4,6 +4,7 @@ modules/). Each case runs the harness in its own process (its own emulator)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def test_a_missing_iam_action_fails_the_scenario_and_is_named(tmp_path):
                              'actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]')
     result = run("staging", modules)
     assert result.returncode != 0
-    assert "FAIL async" in result.stdout
+    assert re.search(r" async .* FAIL$", result.stdout, re.M), result.stdout[-4000:]
     assert "DENIED sleepwake-staging-async-trigger: dynamodb:PutItem" in result.stdout, result.stdout[-4000:]
 
 
@@ -56,5 +57,5 @@ def test_a_mistyped_environment_variable_fails_the_scenario(tmp_path):
                              "SLEEPWAKE_ASYNC_TABLE_NAM            =")
     result = run("staging", modules)
     assert result.returncode != 0
-    assert "FAIL async" in result.stdout
+    assert re.search(r" async .* FAIL$", result.stdout, re.M), result.stdout[-4000:]
     assert "SLEEPWAKE_ASYNC_TABLE_NAME" in result.stdout, result.stdout[-4000:]

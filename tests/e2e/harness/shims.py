@@ -244,17 +244,17 @@ def shim_sagemaker_describe_as_created() -> None:
 def shim_sagemaker_invoke_endpoint() -> None:
     from moto.sagemaker.models import sagemaker_backends
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
-    from moto.sagemaker.exceptions import ValidationError
 
     def invoke_endpoint(self):
-        name = self._get_params().get("EndpointName") or self.path.split("/")[2]
+        from urllib.parse import unquote
+
+        name = unquote(self.path.split("?")[0].split("/")[2])
         endpoint = sagemaker_backends[self.current_account][self.region].endpoints.get(name)
         if endpoint is None:
-            raise ValidationError(message=f"Endpoint {name} of account {self.current_account} not found.")
+            return _validation_error(f"Endpoint {name} of account {self.current_account} not found.")
         if endpoint.endpoint_status not in ("InService", "Updating", "SystemUpdating", "RollingBack"):
-            raise ValidationError(
-                message=f"Endpoint {name} of account {self.current_account} is not in service "
-                        f"(status {endpoint.endpoint_status}).")
+            return _validation_error(f"Endpoint {name} of account {self.current_account} is not in service "
+                                     f"(status {endpoint.endpoint_status}).")
         body = self.body.decode() if isinstance(self.body, bytes) else (self.body or "")
         try:
             echoed: Any = json.loads(body)
@@ -264,6 +264,13 @@ def shim_sagemaker_invoke_endpoint() -> None:
         return 200, {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, answer
 
     SageMakerRuntimeResponse.invoke_endpoint = invoke_endpoint
+
+
+def _validation_error(message: str):
+    # Written out (restJson1) rather than raised: moto serialises a raised error by the request's content type,
+    # and fails on a form-encoded InvokeEndpoint body (which SageMaker accepts).
+    return json.dumps({"message": message, "__type": "ValidationError"}), \
+        {"status": 400, "Content-Type": "application/json", "x-amzn-ErrorType": "ValidationError"}
 
 
 @shim("InvokeEndpointAsync queues the request as SageMaker does and, when the harness lets the instance work "
@@ -426,6 +433,14 @@ def shim_iam_enforcement() -> None:
                 canonical = auth.canonical_request(request)
                 if auth.signature(auth.string_to_sign(request, canonical), request) == provided:
                     return
+        content_type = next((v for k, v in self._headers.items() if k.lower() == "content-type"), "")
+        if not self._body and content_type.startswith("application/x-www-form-urlencoded") \
+                and "Action" not in (self._data or {}):
+            # The server consumed a form-encoded body of a non-query API (e.g. InvokeEndpoint called with that
+            # content type): the payload is gone, so the signature cannot be checked. Listed, not hidden.
+            with iam_eval.DECISIONS.lock:
+                iam_eval.DECISIONS.unresolved.add((self._access_key.arn, f"signature of {self._path} (form body)"))
+            return
         if os.environ.get("SLEEPWAKE_E2E_DEBUG_SIGNATURES"):
             print(f"signature mismatch: {self._method} {self._path} headers={dict(self._headers)} "
                   f"body={self._body[:200]!r}", file=sys.stderr, flush=True)
