@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.harness import iam_eval, shims
-from tests.e2e.harness.emulator import ACCOUNT, Emulator
+# The harness is imported as tests.e2e.harness, from the repository root (no conftest here: the unit tests'
+# `from conftest import ...` must keep finding tests/conftest.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.e2e.harness import iam_eval, shims  # noqa: E402
+from tests.e2e.harness.emulator import ACCOUNT, Emulator  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 
