@@ -359,7 +359,8 @@ def process_async() -> int:
       "conditions (moto checked every action against '*' so no resource-scoped statement matched, and turned "
       "any statement with a condition it could not evaluate into a deny, even an Allow or a Deny whose "
       "condition is false, such as DenyInsecureTransport). Unknowable condition keys and underived resources "
-      "are listed (iam_eval.DECISIONS), never silently allowed.")
+      "are listed (iam_eval.DECISIONS), never silently allowed. Signatures are checked over the request as sent "
+      "(moto recomputed them over its parsed parameters, so every signed Lambda and API Gateway call failed).")
 def shim_iam_enforcement() -> None:
     from moto.iam.access_control import IAMPolicyStatement, IAMRequestBase, PermissionResult
 
