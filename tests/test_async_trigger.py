@@ -252,10 +252,11 @@ def test_folder_placeholders_and_s3_test_events_are_skipped(async_platform, lamb
     assert async_platform.invocations == [] and async_platform.table_items() == []
 
 
-def test_a_missing_setting_names_the_variable(async_platform, lambda_context, monkeypatch):
+def test_a_missing_setting_fails_the_invocation_naming_the_variable(async_platform, lambda_context, monkeypatch):
+    # Raised, not answered: an answer is a success to Lambda, and the upload would be dropped in silence.
     monkeypatch.delenv("SLEEPWAKE_ASYNC_ENDPOINT_NAME")
-    answer = async_trigger.handler(async_platform.s3_event("inputs/x.json", "v"), lambda_context)
-    assert answer == {"ok": False, "error": "SLEEPWAKE_ASYNC_ENDPOINT_NAME is not set"}
+    with pytest.raises(SettingsError, match="SLEEPWAKE_ASYNC_ENDPOINT_NAME is not set"):
+        async_trigger.handler(async_platform.s3_event("inputs/x.json", "v"), lambda_context)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def terraform_output(env: str, name: str, terraform: str) -> str:
-    root = ROOT / "environments" / env
+    # SLEEPWAKE_TF_DIR: another working directory of the same root (make local-up keeps its state in .local/).
+    root = Path(os.environ["SLEEPWAKE_TF_DIR"]) if os.environ.get("SLEEPWAKE_TF_DIR") else ROOT / "environments" / env
     if not root.is_dir():
         raise SystemExit(
             f"no environment {env!r} under environments/ (have: "

@@ -35,7 +35,8 @@ async = {
   image_uri          = "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-inference:2.1.0-transformers4.37.0-gpu-py310-cu118-ubuntu20.04"
   instance_type      = "ml.g4dn.xlarge"
   max_instance_count = 1
-  # dev only: a switch away from async may delete the buckets with whatever test inputs they hold.
+  # The default: a switch away from async (or a destroy) deletes the buckets with whatever inputs and results
+  # they hold. false keeps them: the switch then stops at a non-empty bucket until you empty it.
   force_destroy_buckets = true
 }
 

@@ -132,9 +132,9 @@ variable "async" {
     target_backlog_per_instance             = optional(number, 5)
     max_concurrent_invocations_per_instance = optional(number, 1)
     output_expiration_days                  = optional(number, 30)
-    force_destroy_buckets                   = optional(bool, false)
+    force_destroy_buckets                   = optional(bool, true)
   })
-  description = "Async mode: the inference image (GPU images work), the instance type, the instance range autoscaling moves in (min 0 = scales to zero), the queued requests per instance it aims for, requests one instance works on at a time, days results are kept, and whether a switch away from async may delete buckets that still hold inputs (false: such a switch stops at the bucket, so no input is lost by accident)."
+  description = "Async mode: the inference image (GPU images work), the instance type, the instance range autoscaling moves in (min 0 = scales to zero), the queued requests per instance it aims for, requests one instance works on at a time, days results are kept, and whether a switch away from async (or a destroy) deletes the input and output buckets with whatever inputs and results they still hold (true, the default: the switch or destroy is one apply with no manual step; false: it stops at a non-empty bucket, with BucketNotEmpty, until you empty it)."
   default     = null
 
   validation {
@@ -185,8 +185,8 @@ variable "gateway" {
     throttling_rate_limit        = optional(number, 10)
     throttling_burst_limit       = optional(number, 20)
     max_lease_minutes            = optional(number, 240)
-    force_destroy_bucket         = optional(bool, false)
+    force_destroy_bucket         = optional(bool, true)
   })
-  description = "Real-time mode's inference gateway: `token` or `iam` auth, the authorizer's cache TTL (how long a revoked token still works), the API's throttling (requests per second, and burst), the longest lease, and whether a switch away from real-time may delete the request bucket while it still holds queued bodies or results. modules/inference-gateway validates the values."
+  description = "Real-time mode's inference gateway: `token` or `iam` auth, the authorizer's cache TTL (how long a revoked token still works), the API's throttling (requests per second, and burst), the longest lease, and whether a switch away from real-time (or a destroy) deletes the request bucket with the queued bodies and results it still holds (true, the default: they are transient, kept at most request_retention_days, and the switch or destroy is one apply; false: it stops at a non-empty bucket with BucketNotEmpty). modules/inference-gateway validates the values."
   default     = {}
 }

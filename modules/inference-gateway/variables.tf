@@ -315,8 +315,8 @@ variable "tokens_table_deletion_protection_enabled" {
 
 variable "bucket_force_destroy" {
   type        = bool
-  description = "Let `terraform destroy` delete the request bucket with the bodies and results still in it."
-  default     = false
+  description = "Let `terraform destroy` (or a switch that removes the gateway) delete the request bucket with the queued bodies and results still in it. They are transient (kept request_retention_days at most); false makes such a destroy stop with BucketNotEmpty until the bucket is emptied."
+  default     = true
 }
 
 variable "role_permissions_boundary_arn" {

@@ -36,7 +36,11 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
     try:
         results = parse_sns_event(event)
         jobs = _jobs()
-    except (BadEvent, SettingsError) as exc:
+    except SettingsError as exc:
+        # Fail the invocation (SNS retries, the errors alarm fires) rather than drop the result in silence.
+        log_event(log, "bad configuration", logging.ERROR, error=str(exc))
+        raise
+    except BadEvent as exc:
         log_event(log, "rejected event", logging.WARNING, error=str(exc))
         return {"ok": False, "error": str(exc)}
     answers = []

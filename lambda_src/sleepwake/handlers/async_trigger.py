@@ -44,7 +44,12 @@ def handler(event: Any, context: Any = None) -> dict[str, Any]:
             return {"ok": True, "ignored": True, "message": "S3 test event"}
         settings = _settings()
         inputs, skipped = parse_s3_event(event, bucket=settings.input_bucket, prefix=settings.input_prefix)
-    except (BadEvent, SettingsError) as exc:
+    except SettingsError as exc:
+        # A misconfigured trigger must fail the invocation (Lambda retries it, the errors alarm fires), not
+        # answer "ok: false", which Lambda counts as success: the upload would be dropped in silence.
+        log_event(log, "bad configuration", logging.ERROR, error=str(exc))
+        raise
+    except BadEvent as exc:
         log_event(log, "rejected event", logging.WARNING, error=str(exc))
         return {"ok": False, "error": str(exc)}
     jobs = _jobs()
