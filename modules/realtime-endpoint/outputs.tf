@@ -10,25 +10,27 @@ output "endpoint_arn" {
 
 output "endpoint_config_name" {
   description = "Name of the current endpoint configuration; changes whenever the configuration is replaced."
-  value       = aws_sagemaker_endpoint_configuration.this.name
+  value       = aws_sagemaker_endpoint_configuration.this["preferred"].name
 }
 
 output "endpoint_config_arn" {
   description = "ARN of the current endpoint configuration."
-  value       = aws_sagemaker_endpoint_configuration.this.arn
+  value       = aws_sagemaker_endpoint_configuration.this["preferred"].arn
 }
 
 output "endpoint_configs" {
   description = "Capacity-aware wake: every (endpoint_config_name, instance_type) in the order the manager tries them, the preferred `instance_type` first, then `fallback_instance_types`."
-  value = concat(
-    [{ endpoint_config_name = aws_sagemaker_endpoint_configuration.this.name, instance_type = var.instance_type }],
-    [for t in var.fallback_instance_types : { endpoint_config_name = aws_sagemaker_endpoint_configuration.fallback[t].name, instance_type = t }],
-  )
+  value = [
+    for key in local.config_keys : {
+      endpoint_config_name = aws_sagemaker_endpoint_configuration.this[key].name
+      instance_type        = local.configurations[key]
+    }
+  ]
 }
 
 output "endpoint_config_arns" {
   description = "ARNs of every endpoint configuration (the preferred one first), for IAM."
-  value       = concat([aws_sagemaker_endpoint_configuration.this.arn], [for t in var.fallback_instance_types : aws_sagemaker_endpoint_configuration.fallback[t].arn])
+  value       = [for key in local.config_keys : aws_sagemaker_endpoint_configuration.this[key].arn]
 }
 
 output "instance_type" {

@@ -69,7 +69,7 @@ run "realtime_capacity_fallback_tags_prices" {
 
   # The one fallback configuration gets a name of its own (the mock default names every configuration alike).
   override_resource {
-    target          = module.realtime_endpoint[0].aws_sagemaker_endpoint_configuration.fallback
+    target          = module.realtime_endpoint[0].aws_sagemaker_endpoint_configuration.this["ml.g6.xlarge"]
     override_during = plan
     values = {
       name = "sleepwake-dev-20261205000000000000000002"

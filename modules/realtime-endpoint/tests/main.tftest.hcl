@@ -20,7 +20,7 @@ run "defaults_plan_a_configuration_and_leave_the_endpoint_to_the_manager" {
     error_message = "By default Terraform never creates the endpoint: the manager does."
   }
   assert {
-    condition     = aws_sagemaker_endpoint_configuration.this.name_prefix == "sentiment-" && aws_sagemaker_endpoint_configuration.this.production_variants[0].instance_type == "ml.g4dn.xlarge"
+    condition     = aws_sagemaker_endpoint_configuration.this["preferred"].name_prefix == "sentiment-" && aws_sagemaker_endpoint_configuration.this["preferred"].production_variants[0].instance_type == "ml.g4dn.xlarge"
     error_message = "The configuration rolls over under a name prefix, with the instance type given."
   }
   assert {
@@ -72,7 +72,7 @@ run "a_volume_key_and_size_on_an_ebs_type_pass" {
   }
 
   assert {
-    condition     = aws_sagemaker_endpoint_configuration.this.production_variants[0].volume_size_in_gb == 100
+    condition     = aws_sagemaker_endpoint_configuration.this["preferred"].production_variants[0].volume_size_in_gb == 100
     error_message = "An EBS-backed type takes a volume size and key."
   }
 }
@@ -85,11 +85,11 @@ run "fallback_instance_types_plan_one_configuration_per_type_in_order" {
   }
 
   assert {
-    condition     = length(aws_sagemaker_endpoint_configuration.fallback) == 2 && aws_sagemaker_endpoint_configuration.fallback["ml.g5.xlarge"].production_variants[0].instance_type == "ml.g5.xlarge" && aws_sagemaker_endpoint_configuration.fallback["ml.g6.xlarge"].production_variants[0].instance_type == "ml.g6.xlarge"
+    condition     = length(aws_sagemaker_endpoint_configuration.this) == 3 && aws_sagemaker_endpoint_configuration.this["ml.g5.xlarge"].production_variants[0].instance_type == "ml.g5.xlarge" && aws_sagemaker_endpoint_configuration.this["ml.g6.xlarge"].production_variants[0].instance_type == "ml.g6.xlarge"
     error_message = "One more endpoint configuration per fallback instance type."
   }
   assert {
-    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.fallback : c.production_variants[0].model_name == "sentiment-0a1b2c3d" && c.name_prefix == "sentiment-"])
+    condition     = alltrue([for c in aws_sagemaker_endpoint_configuration.this : c.production_variants[0].model_name == "sentiment-0a1b2c3d" && c.name_prefix == "sentiment-"])
     error_message = "Every fallback configuration serves the same model."
   }
   assert {
@@ -102,7 +102,19 @@ run "without_fallbacks_one_configuration" {
   command = plan
 
   assert {
-    condition     = length(aws_sagemaker_endpoint_configuration.fallback) == 0 && length(output.endpoint_configs) == 1
+    condition     = length(aws_sagemaker_endpoint_configuration.this) == 1 && length(output.endpoint_configs) == 1
     error_message = "No fallback types, no extra configuration."
   }
+}
+
+run "a_fallback_type_with_instance_storage_refuses_a_volume_size_too" {
+  command = plan
+
+  variables {
+    instance_type           = "ml.m5.xlarge"
+    volume_size_in_gb       = 100
+    fallback_instance_types = ["ml.g5.xlarge"]
+  }
+
+  expect_failures = [aws_sagemaker_endpoint_configuration.this]
 }
