@@ -486,3 +486,34 @@ def test_state_items_are_the_documented_kinds(stack):
     lease(stack, 5)
     kinds = {item["pk"].split("#", 1)[0] + "#" for item in state_items("")}
     assert kinds == {"endpoint#", "request#"}
+
+
+def test_concurrent_requests_on_one_gateway_each_see_their_own_request(stack, monkeypatch):
+    """Two requests routed at once by one Gateway: the first is held inside the resolver, after routing began and
+    before its route runs, while the second is routed and answered; each must still be answered for its own caller
+    (a resolver shared between requests, its context holding "the" request, answered the first for the second)."""
+    import threading
+
+    from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+    first_inside, second_done = threading.Event(), threading.Event()
+    original = ApiGatewayResolver._resolve
+
+    def held(self):
+        if threading.current_thread().name == "first":
+            first_inside.set()
+            assert second_done.wait(10)
+        return original(self)
+
+    monkeypatch.setattr(ApiGatewayResolver, "_resolve", held)
+    answers = {}
+    first = threading.Thread(
+        target=lambda: answers.setdefault("first", stack.call("GET", "/lease", token_name="first")), name="first"
+    )
+    first.start()
+    assert first_inside.wait(10)
+    answers["second"] = stack.call("GET", "/lease", token_name="second")
+    second_done.set()
+    first.join(10)
+    assert answers["second"].json()["holder"] == "token:second"
+    assert answers["first"].json()["holder"] == "token:first"

@@ -192,10 +192,6 @@ class Gateway:
         self.leases = leases
         self.clock = clock
         self.endpoint_name = settings.endpoint_name
-        self.app = APIGatewayHttpResolver()
-        for method, path, name in ROUTES:
-            self.app.route(path, method=method)(self._endpoint(name))
-        self.app.not_found(self._no_route)
 
     @classmethod
     def build(
@@ -236,24 +232,28 @@ class Gateway:
             "requestContext": {"http": {"method": request.method.upper(), "path": path}, "stage": "$default"},
             "isBase64Encoded": False,
         }
-        self.app.append_context(request=request)
-        try:
-            return self.app.resolve(routing_event, context)
-        finally:
-            self.app.clear_context()
+        return self._resolver(request).resolve(routing_event, context)
 
-    def _endpoint(self, name: str) -> Callable[..., Response]:
+    def _resolver(self, request: HttpRequest) -> APIGatewayHttpResolver:
+        """A resolver for this one request, its routes bound to it. One per request, not one shared: a resolver's
+        context is per instance, and a gateway may serve requests on several threads at once (a shared one mixed
+        up concurrent callers' requests; tests/test_leases.py's fifty parallel holders caught it)."""
+        app = APIGatewayHttpResolver()
+        for method, path, name in ROUTES:
+            app.route(path, method=method)(self._endpoint(name, request))
+        app.not_found(lambda _exc: self._no_route(request))
+        return app
+
+    def _endpoint(self, name: str, request: HttpRequest) -> Callable[..., Response]:
         def endpoint(**params: str) -> Response:
-            request = self.app.context["request"]
             route = getattr(self, name)
             return to_response(self._guarded(lambda r: route(r, **params), request))
 
         return endpoint
 
-    def _no_route(self, _exc: Exception) -> Response:
+    def _no_route(self, request: HttpRequest) -> Response:
         """404 for an unknown path, 405 (with Allow) for a known path and another method; a request id the
         resolver's path pattern does not take is still answered by GET /requests/{id} (400, naming it)."""
-        request: HttpRequest = self.app.context["request"]
         path, method = request.path.rstrip("/") or "/", request.method.upper()
         match = REQUEST_PATH_RE.match(path)
         allowed = sorted(m for m, p, _ in ROUTES if p == path or (match and p == "/requests/<request_id>"))
