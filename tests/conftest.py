@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from pathlib import Path
@@ -169,12 +170,16 @@ class RecordingNotifier(Notifier):
 
 
 # ---- markers: unit / moto / terraform / slow / e2e (pyproject.toml lists them; `make test-unit` runs `unit`) ----
-def _uses_moto(item) -> bool:
-    if "aws_mock" in getattr(item, "fixturenames", ()):
-        return True
-    source = getattr(item.module, "__file__", "") or ""
+@functools.cache
+def _module_uses_moto(source: str) -> bool:
     text = Path(source).read_text() if source.endswith(".py") else ""
     return "mock_aws" in text or "ThreadedMotoServer" in text
+
+
+def _uses_moto(item) -> bool:
+    return "aws_mock" in getattr(item, "fixturenames", ()) or _module_uses_moto(
+        getattr(item.module, "__file__", "") or ""
+    )
 
 
 def pytest_collection_modifyitems(config, items):

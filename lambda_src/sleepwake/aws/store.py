@@ -71,7 +71,7 @@ PACKED_FIELDS = frozenset({"history"})
 
 def _packed(key: str, value: Any) -> dict:
     if key in PACKED_FIELDS:
-        return {"S": json.dumps(_plain(_decimalise(value)), separators=(",", ":"), allow_nan=False)}
+        return {"S": json.dumps(value, separators=(",", ":"), allow_nan=False)}
     return to_dynamo(value)
 
 

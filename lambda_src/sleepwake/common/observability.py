@@ -22,7 +22,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
-from aws_lambda_powertools.utilities.typing.lambda_context import LambdaContext
 
 SERVICE = "sleepwake"
 # Keys that must never be logged even if a caller passes them as fields.
@@ -126,7 +125,7 @@ def setup_tracing() -> bool:
 
 def _context_keys(context: Any) -> dict[str, Any]:
     """The Lambda context's keys as Powertools logs them, plus `request_id` (what every line of ours carries)."""
-    if not isinstance(context, LambdaContext) and not hasattr(context, "aws_request_id"):
+    if not hasattr(context, "aws_request_id"):
         return {}
     keys = {"request_id": getattr(context, "aws_request_id", None)}
     for key, attribute in (
@@ -144,14 +143,13 @@ def lambda_entry(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any
     """Wrap a Lambda handler: logging configured, the Lambda context's keys on every line, cold start noted, and
     the invocation traced (Powertools' `capture_lambda_handler`) when tracing is on."""
     cold = {"start": True}
+    traced = functools.cache(lambda: _tracer().capture_lambda_handler(handler))  # wrapped once, when first traced
 
     @functools.wraps(handler)
     def entry(event: Any, context: Any = None) -> Any:
         configure_logging()
         cold_start, cold["start"] = cold["start"], False
         with log_context(**_context_keys(context), cold_start=cold_start or None):
-            if setup_tracing():
-                return _tracer().capture_lambda_handler(handler)(event, context)
-            return handler(event, context)
+            return (traced() if setup_tracing() else handler)(event, context)
 
     return entry

@@ -20,6 +20,7 @@ from typing import Any
 
 from sleepwake.aws import clients as aws
 from sleepwake.aws.store import from_dynamo, to_dynamo
+from sleepwake.common.timefmt import iso
 from sleepwake.gateway.settings import INLINE_MESSAGE_BYTES
 
 REQUEST_PREFIX = "request#"
@@ -295,7 +296,6 @@ class ResultStore:
 
 def public_view(item: Mapping[str, Any]) -> dict[str, Any]:
     """The fields of a request record a caller may see."""
-    from sleepwake.common.timefmt import iso
 
     view: dict[str, Any] = {
         "request_id": item.get("request_id"),

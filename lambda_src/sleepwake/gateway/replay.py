@@ -87,14 +87,14 @@ class _TimeBudget:
     """Whether the invocation still has time for one more model call; says so in the log once when it has not."""
 
     def __init__(self, time_left_ms: Callable[[], int] | None, needed_ms: int) -> None:
-        self.time_left_ms, self.needed_ms, self.returned = time_left_ms, needed_ms, 0
+        self.time_left_ms, self.needed_ms, self.said = time_left_ms, needed_ms, False
 
     def exhausted(self) -> bool:
         if self.time_left_ms is None or self.time_left_ms() >= self.needed_ms:
             return False
-        if not self.returned:
+        if not self.said:
             log_event(log, "out of time; returning the rest of the batch", logging.WARNING)
-        self.returned += 1
+            self.said = True
         return True
 
 

@@ -11,28 +11,6 @@ from . import shims
 REGION = "us-east-1"
 ACCOUNT = shims.ACCOUNT
 ADMIN_USER = "sleepwake-e2e-admin"
-SERVICES = [
-    "apigateway",
-    "apigatewayv2",
-    "applicationautoscaling",
-    "cloudwatch",
-    "cloudwatchevents",
-    "cloudwatchlogs",
-    "dynamodb",
-    "ec2",
-    "events",
-    "iam",
-    "kms",
-    "lambda",
-    "logs",
-    "resourcegroupstaggingapi",
-    "s3",
-    "sagemaker",
-    "sns",
-    "sqs",
-    "sts",
-    "xray",
-]
 
 
 def free_port() -> int:
