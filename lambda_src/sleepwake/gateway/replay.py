@@ -28,25 +28,18 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 
 from sleepwake.aws import clients as aws
 from sleepwake.aws.endpoints import SageMakerEndpoints
-from sleepwake.aws.runtime import EndpointRuntime, EndpointUnavailable, ModelFailed
-from sleepwake.common.clock import Clock
+from sleepwake.aws.runtime import EndpointUnavailable, ModelFailed
 from sleepwake.common.observability import get_logger, log_context, log_event
 from sleepwake.domain.lifecycle import BUSY_STATUSES
-from sleepwake.domain.settings import Settings
 from sleepwake.gateway.queue import (
     DONE,
     FAILED,
     QUEUED,
     BadMessage,
     QueuedMessage,
-    RequestQueue,
-    RequestStore,
-    ResultStore,
 )
-from sleepwake.gateway.services import Services, invoke_in_flight
-from sleepwake.gateway.settings import GatewaySettings
-from sleepwake.manager.activity import ActivityRecorder
-from sleepwake.manager.service import ContentionError, Manager
+from sleepwake.gateway.services import ServedBy, invoke_in_flight
+from sleepwake.manager.service import ContentionError
 
 log = get_logger("replay")
 REPLAY_STATUSES = frozenset({"InService"} | BUSY_STATUSES)  # serving a healthy configuration
@@ -98,51 +91,7 @@ class _TimeBudget:
         return True
 
 
-class Replayer:
-    def __init__(
-        self,
-        settings: GatewaySettings,
-        manager: Manager,
-        runtime: EndpointRuntime,
-        requests: RequestStore,
-        queue: RequestQueue,
-        results: ResultStore,
-        activity: ActivityRecorder,
-        clock: Clock,
-    ) -> None:
-        self.settings = settings
-        self.manager = manager
-        self.runtime = runtime
-        self.requests = requests
-        self.queue = queue
-        self.results = results
-        self.activity = activity
-        self.clock = clock
-
-    @classmethod
-    def build(
-        cls,
-        manager_settings: Settings,
-        settings: GatewaySettings,
-        **wiring: Any,
-    ) -> "Replayer":
-        """Wired by `Services.build` (`wiring`: clock, endpoints, runtime or manager to use instead)."""
-        parts = Services.build(manager_settings, settings, **wiring)
-        return cls(
-            settings,
-            parts.manager,
-            parts.runtime,
-            parts.requests,
-            parts.queue,
-            parts.results,
-            parts.activity,
-            parts.clock,
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Replayer":
-        return cls.build(*Services.settings_from_env(env), **kwargs)
-
+class Replayer(ServedBy):
     @property
     def stale_after_seconds(self) -> int:
         """A `running` record older than this was left by a replay that died; another may take it over."""

@@ -33,7 +33,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from sleepwake.aws import clients as aws
 from sleepwake.aws.runtime import (
     Busy,
-    EndpointRuntime,
     EndpointUnavailable,
     InvokeError,
     InvokeResult,
@@ -41,28 +40,22 @@ from sleepwake.aws.runtime import (
     ModelFailed,
     RequestRejected,
 )
-from sleepwake.common.clock import Clock
 from sleepwake.common.observability import get_logger, log_event
 from sleepwake.common.parsing import JsonError, clip
 from sleepwake.common.parsing import loads as strict_json
 from sleepwake.common.timefmt import iso
 from sleepwake.domain.lifecycle import ASLEEP, FAILED, READY
-from sleepwake.domain.settings import Settings
 from sleepwake.gateway.lease import LeaseContention, LeaseError, LeaseService, LeaseView, validate_minutes
 from sleepwake.gateway.queue import (
     DONE,
     REQUEST_ID_RE,
-    RequestQueue,
-    RequestStore,
-    ResultStore,
     new_request_id,
     public_view,
 )
 from sleepwake.gateway.queue import FAILED as REQUEST_FAILED
-from sleepwake.gateway.services import Services, invoke_in_flight
-from sleepwake.gateway.settings import MAX_INLINE_RESPONSE_BYTES, GatewaySettings
-from sleepwake.manager.activity import ActivityRecorder
-from sleepwake.manager.service import ContentionError, Manager
+from sleepwake.gateway.services import ServedBy, Services, invoke_in_flight
+from sleepwake.gateway.settings import MAX_INLINE_RESPONSE_BYTES
+from sleepwake.manager.service import ContentionError
 
 log = get_logger("gateway")
 DEFAULT_CONTENT_TYPE = "application/json"
@@ -169,54 +162,11 @@ def inline_size(body: bytes, content_type: str) -> int:
     return 4 * math.ceil(len(body) / 3)
 
 
-class Gateway:
-    def __init__(
-        self,
-        settings: GatewaySettings,
-        manager: Manager,
-        runtime: EndpointRuntime,
-        requests: RequestStore,
-        queue: RequestQueue,
-        results: ResultStore,
-        activity: ActivityRecorder,
-        leases: LeaseService,
-        clock: Clock,
-    ) -> None:
-        self.settings = settings
-        self.manager = manager
-        self.runtime = runtime
-        self.requests = requests
-        self.queue = queue
-        self.results = results
-        self.activity = activity
-        self.leases = leases
-        self.clock = clock
-        self.endpoint_name = settings.endpoint_name
-
-    @classmethod
-    def build(
-        cls,
-        manager_settings: Settings,
-        settings: GatewaySettings,
-        **wiring: Any,
-    ) -> "Gateway":
-        """Wired by `Services.build` (`wiring`: clock, endpoints, runtime or manager to use instead)."""
-        parts = Services.build(manager_settings, settings, **wiring)
-        return cls(
-            settings,
-            parts.manager,
-            parts.runtime,
-            parts.requests,
-            parts.queue,
-            parts.results,
-            parts.activity,
-            LeaseService(parts.manager.store, parts.clock, settings.max_lease_minutes),
-            parts.clock,
-        )
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any) -> "Gateway":
-        return cls.build(*Services.settings_from_env(env), **kwargs)
+class Gateway(ServedBy):
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.leases = LeaseService(self.manager.store, self.clock, self.settings.max_lease_minutes)
+        self.endpoint_name = self.settings.endpoint_name
 
     # ---- routing (Powertools' APIGatewayHttpResolver over the ROUTES table) ------------------------------------
     def handle(self, request: HttpRequest, context: Any = None) -> dict[str, Any]:

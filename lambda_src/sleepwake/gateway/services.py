@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import replace as dataclass_replace
+from typing import Any
 
 from sleepwake.aws.endpoints import SageMakerEndpoints
 from sleepwake.aws.runtime import EndpointRuntime, EndpointUnavailable, InvokeResult
@@ -66,6 +67,29 @@ class Services:
     def settings_from_env(cls, env: Mapping[str, str] | None = None) -> tuple[Settings, GatewaySettings]:
         manager_settings = load_settings(env)
         return manager_settings, load_gateway_settings(env, declared(manager_settings))
+
+
+class ServedBy:
+    """The gateway and the replay alike: built from one `Services`, whose parts they use as attributes."""
+
+    def __init__(self, services: Services) -> None:
+        self.settings = services.settings
+        self.manager = services.manager
+        self.runtime = services.runtime
+        self.requests = services.requests
+        self.queue = services.queue
+        self.results = services.results
+        self.activity = services.activity
+        self.clock = services.clock
+
+    @classmethod
+    def build(cls, manager_settings: Settings, settings: GatewaySettings, **wiring: Any):
+        """Wired by `Services.build` (`wiring`: clock, endpoints, runtime or manager to use instead)."""
+        return cls(Services.build(manager_settings, settings, **wiring))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **kwargs: Any):
+        return cls.build(*Services.settings_from_env(env), **kwargs)
 
 
 def invoke_in_flight(
