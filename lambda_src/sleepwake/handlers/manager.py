@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from sleepwake.common.errors import BadEvent, SettingsError
-from sleepwake.common.observability import get_logger, lambda_entry, log_context, log_event
+from sleepwake.common.observability import get_logger, lambda_entry, log_event
 from sleepwake.domain.settings import load_settings
 from sleepwake.manager.events import Command, parse
 from sleepwake.manager.service import Manager
@@ -32,19 +32,17 @@ def reset() -> None:
 
 @lambda_entry
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
-    request_id = getattr(context, "aws_request_id", None)
-    with log_context(request_id=request_id):
-        try:
-            manager = _manager()
-        except SettingsError as exc:
-            # A misconfigured manager manages nothing: fail the invocation, so the errors alarm fires.
-            log_event(log, "bad configuration", logging.ERROR, error=str(exc))
-            raise
-        try:
-            return dispatch(manager, parse(event))
-        except (BadEvent, SettingsError) as exc:
-            log_event(log, "rejected event", logging.WARNING, error=str(exc))
-            return {"ok": False, "error": str(exc)}
+    try:
+        manager = _manager()
+    except SettingsError as exc:
+        # A misconfigured manager manages nothing: fail the invocation, so the errors alarm fires.
+        log_event(log, "bad configuration", logging.ERROR, error=str(exc))
+        raise
+    try:
+        return dispatch(manager, parse(event))
+    except (BadEvent, SettingsError) as exc:
+        log_event(log, "rejected event", logging.WARNING, error=str(exc))
+        return {"ok": False, "error": str(exc)}
 
 
 def dispatch(manager: Manager, command: Command) -> dict[str, Any]:
